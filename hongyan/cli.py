@@ -1,0 +1,153 @@
+"""`hongyan` — the one command: quickstart, serve, worker, demo, manage."""
+
+import argparse
+import os
+import sys
+import time
+
+DEFAULT_DEMO_PASSWORD = "Hongyan-Demo-2026"
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hongyan.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"配置有误 / configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _migrate(verbosity: int = 0):
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _pending_migrations() -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def cmd_demo(args) -> int:
+    _setup_django()
+    from hongyan.demo.city import load_demo_city
+
+    password = args.password or os.environ.get("HONGYAN_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    started = time.monotonic()
+    print("迁移数据库 / migrating the database …", flush=True)
+    _migrate()
+    summary = load_demo_city(password=password, seed=args.seed, progress=print)
+    print(f"演示城市已载入，用时 {time.monotonic() - started:.1f} 秒 / demo city loaded.")
+    for line in summary["figures"]:
+        print("  " + line)
+    print(f"\n演示账号（密码均为 {password}）/ demo accounts, password {password}:")
+    for username, role, unit in summary["accounts"]:
+        print(f"  {username:<18} {role:<12} {unit}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    _setup_django()
+    if _pending_migrations():
+        print(
+            "数据库尚未迁移：请先运行 `hongyan manage migrate`（或 `hongyan demo`）。\n"
+            "The database has unapplied migrations: run `hongyan manage migrate` first.",
+            file=sys.stderr,
+        )
+        return 2
+    from gunicorn.app.wsgiapp import run
+
+    print(f"鸿雁已启动：http://{args.host}:{args.port}/  (Ctrl+C 停止)", flush=True)
+    sys.argv = [
+        "gunicorn",
+        "hongyan.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+    run()
+    return 0
+
+
+def cmd_quickstart(args) -> int:
+    rc = cmd_demo(args)
+    if rc or args.no_serve:
+        return rc
+    print()
+    return cmd_serve(args)
+
+
+def cmd_worker(args) -> int:
+    _setup_django()
+    from hongyan.core.worker import run_worker
+
+    return run_worker(once=args.once, interval=args.interval)
+
+
+def cmd_manage(args) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["hongyan manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hongyan", description="鸿雁 — 党建引领基层治理平台 / Hongyan"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def serve_options(p):
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=2)
+
+    def demo_options(p):
+        p.add_argument("--password", help="password of every demo account")
+        p.add_argument("--seed", type=int, default=1509, help="random seed (same seed, same city)")
+
+    p = sub.add_parser("quickstart", help="create the data folder, load the demo city, serve it")
+    demo_options(p)
+    serve_options(p)
+    p.add_argument("--no-serve", action="store_true", help="stop after loading")
+    p.set_defaults(func=cmd_quickstart)
+
+    p = sub.add_parser("serve", help="run the production web server (gunicorn)")
+    serve_options(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run background jobs and periodic sweeps")
+    p.add_argument("--once", action="store_true", help="run every due job once and exit")
+    p.add_argument("--interval", type=int, default=60, help="seconds between sweeps")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("demo", help="load or reload the demo city (乌兰察布市)")
+    demo_options(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("manage", help="any Django management command", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

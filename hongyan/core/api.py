@@ -1,0 +1,163 @@
+"""The JSON API: one NinjaAPI under /api/v1/, its authentication and its error format.
+
+Every error is `{"code": ..., "message": ...}` (plus `field`/`errors` where a field is
+at fault), in the request's language, with Chinese left unescaped."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from ninja.security import HttpBearer, django_auth
+
+from . import services
+from .errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+class UnescapedJSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        user = services.token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="鸿雁 Hongyan API",
+    version="1",
+    description="党建引领基层治理平台接口。认证：会话 Cookie，或 `POST /api/v1/auth/token` 取得的 Bearer 令牌。",
+    urls_namespace="api",
+    renderer=UnescapedJSONRenderer(),
+    auth=[BearerToken(), django_auth],
+)
+
+
+def error(request, status: int, code: str, message: str, **extra):
+    return api.create_response(request, {"code": code, "message": str(message), **extra}, status=status)
+
+
+def _field_name(loc) -> str:
+    # ninja locations look like ("body", "payload", "name"): the last parts name the field
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    errors = [
+        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+        for e in exc.errors
+    ]
+    first = errors[0] if errors else {"field": "body", "message": ""}
+    return error(
+        request,
+        422,
+        "invalid",
+        _("字段 %(field)s 有误：%(problem)s") % {"field": first["field"], "problem": first["message"]},
+        field=first["field"],
+        errors=errors,
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def on_django_validation_error(request, exc):
+    return error(request, 422, "invalid", "；".join(exc.messages))
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc):
+    extra = {"field": exc.field} if exc.field else {}
+    return error(request, exc.status, exc.code, exc.message, **extra)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return error(request, 401, "unauthenticated", _("请先登录，或在 Authorization 头中提供令牌。"))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc):
+    if exc.status_code == 400:
+        return error(request, 400, "bad_request", _("请求体不是有效的 JSON。"))
+    return error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    message = str(exc) if exc.args else _("没有找到，或不在您的管辖范围内。")
+    return error(request, 404, "not_found", message)
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return error(request, 403, "forbidden", str(exc) or _("您的角色不能执行此操作。"))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    logger.exception("API error on %s", request.path)
+    return error(request, 500, "server_error", _("服务器出错了，请稍后再试。"))
+
+
+class Credentials(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+@api.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: ErrorOut, 423: ErrorOut},
+    tags=["auth"],
+    summary="以用户名和密码换取 Bearer 令牌",
+)
+def token(request, credentials: Credentials):
+    return {"token": services.token_issue(username=credentials.username, password=credentials.password)}
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    grants: list[dict]
+
+
+@api.get("/me", response=MeOut, tags=["auth"], summary="当前账号及其授权")
+def me(request):
+    user = request.user
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "grants": [
+            {"role": g.role, "unit_code": g.unit.code, "unit_name": g.unit.name}
+            for g in user.grants.select_related("unit")
+        ],
+    }
+
+
+def register_routers():
+    """Each app's router, mounted once (kept here so urls.py imports one thing)."""
+    from hongyan.orgs.api import router as orgs_router
+
+    api.add_router("/", orgs_router)
+
+
+register_routers()

@@ -1,0 +1,43 @@
+"""The roles a staff grant can carry, and which actions each may take.
+
+A grant is (role, unit): the role says what the holder may do, the unit says where
+(the unit's whole subtree). Checking both happens in `core.scope.access`.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITY_ADMIN = "city_admin", _("市级管理员")
+    DISTRICT_ADMIN = "district_admin", _("旗县区管理员")
+    STREET_ADMIN = "street_admin", _("街道/乡镇管理员")
+    COMMUNITY_WORKER = "community_worker", _("社区工作者")
+    GRID_WORKER = "grid_worker", _("网格员")
+    BUILDING_HEAD = "building_head", _("楼栋长")
+    PARTY_MEMBER = "party_member", _("党员")
+    RESIDENT = "resident", _("居民")
+
+
+ADMINS = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_ADMIN}
+STAFF = ADMINS | {Role.COMMUNITY_WORKER, Role.GRID_WORKER}
+EVERYONE = set(Role)
+
+# action -> roles allowed to take it (inside the subtree of the grant that carries the role)
+PERMISSIONS: dict[str, set[str]] = {
+    "unit.view": EVERYONE,
+    "unit.browse": STAFF | {Role.BUILDING_HEAD},
+    "unit.create_child": STAFF - {Role.GRID_WORKER},
+    "unit.edit": STAFF - {Role.GRID_WORKER},
+    "org.view": EVERYONE,
+    "org.manage": ADMINS | {Role.COMMUNITY_WORKER},
+    "cadre.assign": ADMINS,
+    "audit.view": {Role.CITY_ADMIN},
+}
+
+
+def roles_for(action: str) -> set[str]:
+    try:
+        return PERMISSIONS[action]
+    except KeyError:
+        raise KeyError(f"unknown action {action!r}: add it to core.roles.PERMISSIONS") from None

@@ -1,0 +1,80 @@
+"""Signing in and out, changing the password, and each role's home page."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hongyan.orgs import selectors as org_selectors
+
+from . import services
+from .errors import DomainError
+from .forms import LoginForm, PasswordChangeForm
+
+
+def login_view(request):
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = ""
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_check(**form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(next_url or "core:home")
+    return render(request, "core/login.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        services.logout_record(actor=request.user)
+    logout(request)
+    return redirect("core:login")
+
+
+@login_required
+def password_change_view(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                actor=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        except ValidationError as exc:
+            form.add_error("new_password", exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("密码已修改。"))
+            return redirect("core:home")
+    return render(request, "core/password_change.html", {"form": form})
+
+
+@login_required
+def home(request):
+    """The figures of each unit the user holds a grant on."""
+    cards = []
+    for unit in org_selectors.unit_roots(request.user):
+        cards.append(
+            {
+                "unit": unit,
+                "roles": sorted(
+                    {g.get_role_display() for g in request.user.grants.all() if g.unit_id == unit.pk}
+                ),
+                "coverage": org_selectors.coverage_of(unit),
+                "org_counts": org_selectors.party_org_counts(unit),
+                "orgs": list(org_selectors.party_orgs_on(request.user, unit)[:5]),
+            }
+        )
+    return render(request, "core/home.html", {"cards": cards})

@@ -1,0 +1,305 @@
+"""The demo city: 乌兰察布市's real divisions, plus generated compounds, grids, buildings,
+party organisations and cadre assignments, and the demo accounts of DESIGN.md.
+
+The same seed always gives the same city, and loading it again rebuilds it rather than
+adding to it. 集宁区 reproduces the source's figure: 734 compound branches covering
+more than 95% of its compounds."""
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from hongyan.core import audit
+from hongyan.core.models import ApiToken, Grant, User
+from hongyan.core.roles import Role
+from hongyan.orgs.loader import load_divisions, path_step
+from hongyan.orgs.models import (
+    CadreAssignment,
+    OrgKind,
+    PartyOrganization,
+    Unit,
+    UnitKind,
+)
+from hongyan.orgs.selectors import coverage_of
+
+from . import names
+
+CITY_CODE = "1509"
+JINING_CODE = "150902"
+# The source: 734 compound branches in 集宁区, covering 95%+ of its compounds.
+JINING_STATUSES = {"own": 734, "grid": 12, "cadre": 18, "uncovered": 8}
+OTHER_STATUS_WEIGHTS = {"own": 70, "grid": 14, "cadre": 9, "uncovered": 7}
+
+DEMO_ACCOUNTS = [
+    # username, role, unit code (None = found while generating), display name
+    ("city_admin", Role.CITY_ADMIN, CITY_CODE, "市委组织部管理员"),
+    ("jining_admin", Role.DISTRICT_ADMIN, JINING_CODE, "集宁区委组织部管理员"),
+    ("street_admin", Role.STREET_ADMIN, "150902001", "新体路街道党工委管理员"),
+    ("community_worker", Role.COMMUNITY_WORKER, "150902001001", "恩和路社区工作者"),
+    ("grid_worker", Role.GRID_WORKER, None, "恩和路社区网格员"),
+    ("fengzhen_admin", Role.DISTRICT_ADMIN, "150981", "丰镇市委组织部管理员"),
+    ("member", Role.PARTY_MEMBER, None, "在职党员（恩和路社区）"),
+    ("resident", Role.RESIDENT, None, "居民（恩和路社区）"),
+]
+
+
+def clear_demo_city():
+    """Remove what the generator makes: everything below the villages and communities,
+    all party organisations, cadre assignments and the demo accounts."""
+    usernames = [a[0] for a in DEMO_ACCOUNTS]
+    ApiToken.objects.filter(user__username__in=usernames).delete()
+    Grant.objects.filter(unit__depth__gte=5).delete()
+    Grant.objects.filter(user__username__in=usernames).delete()
+    CadreAssignment.objects.all().delete()
+    PartyOrganization.covers.through.objects.all().delete()
+    PartyOrganization.objects.all().delete()
+    for depth in (7, 6, 5):
+        Unit.objects.filter(depth__gte=depth).delete()
+
+
+class _Builder:
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self.units: list[Unit] = []
+        self.orgs: list[tuple[PartyOrganization, list[Unit]]] = []
+        self.cadres: list[CadreAssignment] = []
+
+    def child_unit(self, parent: Unit, n: int, kind: str, code_suffix: str, name: str) -> Unit:
+        return Unit(
+            code=parent.code + code_suffix,
+            name=name,
+            kind=kind,
+            parent=parent,
+            path=parent.path + path_step(n),
+            depth=parent.depth + 1,
+            generated=True,
+        )
+
+    def org(self, unit: Unit, kind: str, name: str, members: int, covers=()) -> None:
+        founded = date(2018, 1, 1) + timedelta(days=self.rng.randrange(0, 6 * 365))
+        org = PartyOrganization(
+            unit=unit,
+            kind=kind,
+            name=name,
+            secretary=names.person(self.rng),
+            members_count=members,
+            founded_on=founded,
+            term_years=5 if unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE) else 3,
+            generated=True,
+        )
+        self.orgs.append((org, list(covers)))
+
+
+def _statuses(rng: random.Random, count: int, jining: bool) -> list[str]:
+    if jining:
+        statuses = [s for s, n in JINING_STATUSES.items() for _ in range(n)]
+        rng.shuffle(statuses)
+        return statuses
+    kinds, weights = zip(*OTHER_STATUS_WEIGHTS.items(), strict=True)
+    return rng.choices(kinds, weights=weights, k=count)
+
+
+def _members_for(rng: random.Random, status: str) -> int:
+    if status == "own":
+        return rng.randint(3, 45)
+    if status == "grid":
+        return rng.randint(1, 2)
+    if status == "cadre":
+        return 0
+    # uncovered: some big enough for a branch of their own (the rules page flags them)
+    return rng.choice([0, 1, 2, 3, 4])
+
+
+def _compounds_per_community(rng, communities: list[Unit], jining_total: int) -> dict[int, int]:
+    counts = {c.pk: rng.randint(3, 9) for c in communities if not c.code.startswith(JINING_CODE)}
+    jining = [c for c in communities if c.code.startswith(JINING_CODE)]
+    if jining:
+        base = [rng.randint(6, 13) for _ in jining]
+        # scale to the exact total, spreading the rounding difference one by one
+        scaled = [max(1, round(b * jining_total / sum(base))) for b in base]
+        i = 0
+        while sum(scaled) != jining_total:
+            step = 1 if sum(scaled) < jining_total else -1
+            if scaled[i % len(scaled)] + step >= 1:
+                scaled[i % len(scaled)] += step
+            i += 1
+        counts.update({c.pk: n for c, n in zip(jining, scaled, strict=True)})
+    return counts
+
+
+@transaction.atomic
+def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
+    b = _Builder(seed)
+    rng = b.rng
+    divisions = {u.code: u for u in Unit.objects.filter(depth__lte=4)}
+    communities = sorted(
+        (u for u in divisions.values() if u.kind == UnitKind.COMMUNITY), key=lambda u: u.code
+    )
+    villages = sorted(
+        (u for u in divisions.values() if u.kind == UnitKind.VILLAGE), key=lambda u: u.code
+    )
+    jining_total = sum(JINING_STATUSES.values())
+    per_community = _compounds_per_community(rng, communities, jining_total)
+
+    progress("生成小区、网格和楼栋 / generating compounds, grids and buildings …")
+    jining_statuses = _statuses(rng, jining_total, jining=True)
+    compound_status: dict[str, str] = {}
+    compounds: list[Unit] = []
+    for community in communities:
+        count = per_community[community.pk]
+        jining = community.code.startswith(JINING_CODE)
+        statuses = (
+            [jining_statuses.pop() for _ in range(count)] if jining else _statuses(rng, count, False)
+        )
+        used_names: set[str] = set()
+        for i, status in enumerate(statuses, start=1):
+            name = names.compound(rng, used_names)
+            unit = b.child_unit(community, i, UnitKind.COMPOUND, f"{i:03d}", name)
+            unit.full_members = _members_for(rng, status)
+            compound_status[unit.code] = status
+            compounds.append(unit)
+    natural_villages = []
+    for village in villages:
+        used_names = set()
+        for i in range(1, rng.randint(2, 5) + 1):
+            natural_villages.append(
+                b.child_unit(
+                    village, i, UnitKind.NATURAL_VILLAGE, f"{i:03d}", names.natural_village(rng, used_names)
+                )
+            )
+    Unit.objects.bulk_create(compounds + natural_villages, batch_size=2000)
+
+    grids = []
+    for compound in compounds:
+        for g in range(1, rng.randint(1, 3) + 1):
+            grids.append(
+                b.child_unit(compound, g, UnitKind.GRID, f"{g:02d}", f"{compound.name}第{names.chinese_number(g)}网格")
+            )
+    Unit.objects.bulk_create(grids, batch_size=2000)
+    buildings = []
+    for grid in grids:
+        first = (int(grid.code[-2:]) - 1) * 10
+        for n in range(1, rng.randint(2, 6) + 1):
+            buildings.append(
+                b.child_unit(grid, n, UnitKind.BUILDING, f"{n:03d}", f"{first + n}号楼")
+            )
+    Unit.objects.bulk_create(buildings, batch_size=5000)
+
+    progress("生成党组织 / generating party organisations …")
+    by_community: dict[int, list[Unit]] = defaultdict(list)
+    for compound in compounds:
+        by_community[compound.parent_id].append(compound)
+    _division_orgs(b, divisions, by_community)
+    for community in communities:
+        shared: list[Unit] = []
+        for compound in by_community[community.pk]:
+            status = compound_status[compound.code]
+            if status == "own":
+                b.org(compound, OrgKind.BRANCH, f"{compound.name}党支部", compound.full_members)
+            elif status == "grid":
+                shared.append(compound)
+            elif status == "cadre":
+                b.cadres.append(
+                    CadreAssignment(
+                        compound=compound,
+                        cadre_name=names.person(rng),
+                        cadre_post=rng.choice(["街道党工委委员", "社区党组织委员", "社区居委会委员"]),
+                        since=date(2025, 1, 1) + timedelta(days=rng.randrange(0, 600)),
+                        generated=True,
+                    )
+                )
+        for n, start in enumerate(range(0, len(shared), 5), start=1):
+            group = shared[start : start + 5]
+            b.org(
+                community,
+                OrgKind.GRID_BRANCH,
+                f"{community.short_name}第{names.chinese_number(n)}网格党支部",
+                sum(c.full_members for c in group),
+                covers=group,
+            )
+    PartyOrganization.objects.bulk_create([o for o, _ in b.orgs], batch_size=2000)
+    through = PartyOrganization.covers.through
+    through.objects.bulk_create(
+        [through(partyorganization_id=o.pk, unit_id=c.pk) for o, covers in b.orgs for c in covers],
+        batch_size=2000,
+    )
+    CadreAssignment.objects.bulk_create(b.cadres, batch_size=2000)
+
+
+def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community) -> None:
+    rng = b.rng
+    for unit in sorted(divisions.values(), key=lambda u: u.path):
+        if unit.kind == UnitKind.CITY:
+            b.org(unit, OrgKind.COMMITTEE, f"中共{unit.name}委员会", rng.randint(90000, 110000))
+        elif unit.kind == UnitKind.COUNTY:
+            b.org(unit, OrgKind.COMMITTEE, f"中共{unit.name}委员会", rng.randint(5000, 30000))
+        elif unit.kind == UnitKind.TOWNSHIP:
+            if unit.name.endswith("街道"):
+                b.org(unit, OrgKind.WORKING_COMMITTEE, f"中共{unit.name}工作委员会", rng.randint(300, 3000))
+            else:
+                b.org(unit, OrgKind.COMMITTEE, f"中共{unit.name}委员会", rng.randint(150, 1200))
+        elif unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
+            members = sum(c.full_members for c in by_community.get(unit.pk, [])) + rng.randint(8, 40)
+            if members > 100:
+                kind, suffix = OrgKind.COMMITTEE, "党委"
+            elif members > 50:
+                kind, suffix = OrgKind.GENERAL_BRANCH, "党总支"
+            else:
+                kind, suffix = OrgKind.BRANCH, "党支部"
+            b.org(unit, kind, f"{unit.short_name}{suffix}", members)
+
+
+def create_demo_accounts(password: str) -> list[tuple[str, str, str]]:
+    """The demo accounts of DESIGN.md, all with `password`."""
+    community = Unit.objects.get(code="150902001001")
+    compound = Unit.objects.filter(parent=community).order_by("path").first()
+    grid = Unit.objects.filter(parent=compound).order_by("path").first()
+    building = Unit.objects.filter(parent=grid).order_by("path").first()
+    found = {"grid_worker": grid, "member": compound, "resident": building}
+    hashed = make_password(password)  # one hash for all: the same password anyway
+    accounts = []
+    for username, role, code, display in DEMO_ACCOUNTS:
+        unit = Unit.objects.get(code=code) if code else found[username]
+        user, _ = User.objects.update_or_create(
+            username=username,
+            defaults={
+                "display_name": display,
+                "password": hashed,
+                "is_active": True,
+                "failed_logins": 0,
+                "locked_until": None,
+            },
+        )
+        Grant.objects.get_or_create(user=user, role=role, unit=unit)
+        accounts.append((username, str(Role(role).label), unit.name))
+    return accounts
+
+
+def county_figures() -> list[str]:
+    lines = []
+    for county in Unit.objects.filter(kind=UnitKind.COUNTY).order_by("code"):
+        cov = coverage_of(county)
+        lines.append(
+            f"{county.name}: {cov.with_own_branch} 个小区党支部，覆盖 {cov.rate:.1%} 的小区"
+            f"（{cov.compounds} 个小区）"
+        )
+    return lines
+
+
+def load_demo_city(*, password: str, seed: int = 1509, progress=print) -> dict:
+    progress("载入行政区划 / loading the divisions …")
+    with transaction.atomic():
+        load_divisions()
+        clear_demo_city()
+        build_demo_city(seed, progress)
+        accounts = create_demo_accounts(password)
+        figures = county_figures()
+        audit.record(
+            "demo.load",
+            actor_name="hongyan demo",
+            detail={"seed": seed, "units": Unit.objects.count(), "figures": figures[:1]},
+        )
+    return {"accounts": accounts, "figures": figures}

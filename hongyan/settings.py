@@ -1,0 +1,248 @@
+"""One settings module, driven by environment variables (see docs/operations.md).
+
+Development mode (the default) keeps generated keys in the data folder so that the
+demo runs with no configuration at all. Production mode (`HONGYAN_ENV=production`)
+refuses to start until every secret is given explicitly; a bad value stops start-up
+in either mode with a message naming the variable and how to fix it.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in TRUE_WORDS:
+        return True
+    if raw.strip().lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a yes/no value: set it to 1 or 0.")
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is too small: use at least {minimum}.")
+    return value
+
+
+HONGYAN_ENV = os.environ.get("HONGYAN_ENV", "development").strip().lower()
+if HONGYAN_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"HONGYAN_ENV={HONGYAN_ENV!r} is not known: use 'development' or 'production'."
+    )
+PRODUCTION = HONGYAN_ENV == "production"
+DEBUG = _bool("HONGYAN_DEBUG")
+
+DATA_DIR = Path(os.environ.get("HONGYAN_DATA_DIR", "./var")).expanduser().resolve()
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"HONGYAN_DATA_DIR={DATA_DIR} cannot be created ({exc.strerror}): "
+        "point it at a writable folder."
+    ) from None
+
+
+def _development_secret(filename: str, make) -> str:
+    """A secret kept in the data folder, made once; only ever used outside production."""
+    path = DATA_DIR / "keys" / filename
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _required_secret(name: str, filename: str, make, how: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} is not set, and production mode needs it: {how}")
+    return _development_secret(filename, make)
+
+
+SECRET_KEY = _required_secret(
+    "HONGYAN_SECRET_KEY",
+    "secret_key",
+    lambda: secrets.token_urlsafe(50),
+    "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+)
+if PRODUCTION and len(SECRET_KEY) < 40:
+    raise ImproperlyConfigured("HONGYAN_SECRET_KEY is shorter than 40 characters: use a longer one.")
+
+# Personal-data keys: "kid:base64key[,kid:base64key…]", the first one encrypts new values.
+FIELD_KEYS_RAW = _required_secret(
+    "HONGYAN_FIELD_KEYS",
+    "field_keys",
+    lambda: "k1:" + __import__("base64").b64encode(secrets.token_bytes(16)).decode(),
+    "set it to 'k1:<base64 of 16 random bytes>', e.g. "
+    "`python -c 'import base64,secrets; print(\"k1:\"+base64.b64encode(secrets.token_bytes(16)).decode())'`.",
+)
+
+_hosts = os.environ.get("HONGYAN_ALLOWED_HOSTS", "").strip()
+if _hosts:
+    ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
+elif PRODUCTION:
+    raise ImproperlyConfigured(
+        "HONGYAN_ALLOWED_HOSTS is not set, and production mode needs it: "
+        "list the host names the site answers to, e.g. 'dangjian.example.gov.cn'."
+    )
+else:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "hongyan.core",
+    "hongyan.orgs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hongyan.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "hongyan.urls"
+WSGI_APPLICATION = "hongyan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "hongyan.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+_database_url = os.environ.get("DATABASE_URL", "").strip()
+if _database_url:
+    try:
+        _db = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # the library raises several types for a malformed URL
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL ({exc}): "
+            "use e.g. postgres://user:password@127.0.0.1:5432/hongyan"
+        ) from None
+    if _db.get("ENGINE") not in {
+        "django.db.backends.postgresql",
+        "django.db.backends.sqlite3",
+    }:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL names {_db.get('ENGINE')}: Hongyan runs on PostgreSQL or SQLite."
+        )
+else:
+    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "hongyan.sqlite3")}
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; IMMEDIATE avoids
+    # "database is locked" when two writers upgrade their locks at once.
+    _db["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "core:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "core:login"
+
+PASSWORD_MIN_LENGTH = _int("HONGYAN_PASSWORD_MIN_LENGTH", 10, minimum=8)
+PASSWORD_MIN_CLASSES = _int("HONGYAN_PASSWORD_MIN_CLASSES", 3, minimum=1)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "hongyan.core.passwords.ComplexityValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH, "min_classes": PASSWORD_MIN_CLASSES},
+    },
+]
+LOCKOUT_ATTEMPTS = _int("HONGYAN_LOCKOUT_ATTEMPTS", 5, minimum=1)
+LOCKOUT_MINUTES = _int("HONGYAN_LOCKOUT_MINUTES", 30, minimum=1)
+API_TOKEN_DAYS = _int("HONGYAN_API_TOKEN_DAYS", 30, minimum=1)
+
+# Idle timeout: the cookie's age is renewed on every request, so it expires after
+# this many minutes without one.
+SESSION_COOKIE_AGE = _int("HONGYAN_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _bool("HONGYAN_SECURE_COOKIES", PRODUCTION)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Branch set-up rules (DOMAIN.md §3) — local practice may differ, so they are settings.
+BRANCH_MIN_FULL_MEMBERS = _int("HONGYAN_BRANCH_MIN_FULL_MEMBERS", 3, minimum=1)
+BRANCH_COMMITTEE_MIN_MEMBERS = _int("HONGYAN_BRANCH_COMMITTEE_MIN_MEMBERS", 7, minimum=1)
+BRANCH_MAX_MEMBERS = _int("HONGYAN_BRANCH_MAX_MEMBERS", 50, minimum=1)
+PARTY_COMMITTEE_MIN_MEMBERS = _int("HONGYAN_PARTY_COMMITTEE_MIN_MEMBERS", 100, minimum=1)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = DATA_DIR / "uploads"
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
