@@ -24,7 +24,9 @@ def log_in(page, base_url, username):
 
 
 @pytest.mark.parametrize("viewport", [DESK, PHONE], ids=["desk", "phone"])
-def test_district_admin_sees_coverage_and_drills_down(browser, live_server, demo_city, shot, viewport):
+def test_district_admin_sees_coverage_and_drills_down(
+    browser, live_server, demo_city, shot, viewport
+):
     jining = Unit.objects.get(code="150902")
     coverage = coverage_of(jining)
     context = browser.new_context(viewport=viewport, locale="zh-CN")

@@ -1,0 +1,252 @@
+"""Walk every URL of the project and attack it as an outsider and as nobody.
+
+For every route in the resolver (the HTML pages and each operation of the ninja API),
+the parameters are filled with objects inside alice's subtree. Then:
+
+- charlie (street B admin, signed in) gets 404 for every method the route takes;
+- an anonymous visitor is sent to the login page (HTML) or gets 401 JSON (API);
+- alice herself reaches every GET (so the 404s above are about scope, not a bad URL).
+
+A route whose parameter nobody here knows how to fill fails `test_every_route_is_known`,
+so a new endpoint cannot slip past these checks unnoticed.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from hongyan.core.api import api as ninja_api
+
+# Routes that are public or carry no data, by URL name, each with the reason.
+EXCLUDED_NAMES = {
+    "core:login": "the login page itself: where anonymous visitors are sent",
+    "core:logout": "signing out needs no session (POST-only, clears whatever there is)",
+    "api:token": "public by design: exchanges a username and password for a token",
+    "api:openapi-json": "the public API description; holds no data",
+    "api:openapi-view": "the public API docs page; holds no data",
+    "api:api-root": "django-ninja's root, only there so operations can be reversed (404)",
+}
+# Whole areas outside the data, by route prefix.
+EXCLUDED_PREFIXES = {
+    "i18n/": "Django's set_language: switches the interface language, no data",
+    "static/": "static files (whitenoise), no data",
+    "media/": "uploads are served through scoped views, never directly",
+}
+PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
+
+
+@dataclass
+class Route:
+    route: str  # e.g. "api/v1/units/<code>/children"
+    name: str  # e.g. "api:unit_children"
+    params: tuple[str, ...]
+    is_api: bool
+
+    @property
+    def openapi_path(self) -> str:
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.route)
+
+    def url(self, **values) -> str:
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), self.route)
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespaces: tuple = ()):
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(
+                entry, route, namespaces + ((entry.namespace,) if entry.namespace else ())
+            )
+        elif isinstance(entry, URLPattern):
+            name = ":".join((*namespaces, entry.name or "?"))
+            params = tuple(a or b for a, b in PARAM.findall(route))
+            yield Route(route, name, params, is_api="api" in namespaces)
+
+
+def all_routes() -> list[Route]:
+    """Every route once (ninja registers a path once per operation name; keep the first)."""
+    seen: dict[str, Route] = {}
+    for route in _walk(get_resolver()):
+        seen.setdefault(route.route, route)
+    return list(seen.values())
+
+
+def excluded(route: Route) -> str | None:
+    if route.name in EXCLUDED_NAMES:
+        return EXCLUDED_NAMES[route.name]
+    for prefix, reason in EXCLUDED_PREFIXES.items():
+        if route.route.startswith(prefix):
+            return reason
+    return None
+
+
+WALKED = [r for r in all_routes() if not excluded(r)]
+PARAM_ROUTES = [r for r in WALKED if r.params]
+
+
+# How to fill each parameter with objects inside alice's subtree: the root of her grant
+# and a compound deep below it, a party organisation on one of her compounds.
+def fillers(tree) -> dict[str, list]:
+    return {
+        "code": [tree.street_a.code, tree.compound_a.code],
+        "org_id": [tree.org_a.pk],
+    }
+
+
+KNOWN_PARAMS = {"code", "org_id"}
+
+
+def _api_methods() -> dict[str, list[str]]:
+    schema = ninja_api.get_openapi_schema()
+    return {
+        path: sorted(m.upper() for m in ops if m in {"get", "post", "put", "patch", "delete"})
+        for path, ops in schema["paths"].items()
+    }
+
+
+API_METHODS = _api_methods()
+
+
+def methods_of(route: Route) -> list[str]:
+    if route.is_api:
+        return API_METHODS[route.openapi_path]
+    return ["GET", "POST"]
+
+
+def _example(schema: dict, components: dict):
+    """A minimal valid value for a JSON schema (required fields only)."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].split("/")[-1]], components)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"]
+            return _example(options[0], components)
+    kind = schema.get("type")
+    if kind == "object":
+        return {
+            name: _example(schema["properties"][name], components)
+            for name in schema.get("required", [])
+        }
+    if kind == "array":
+        return []
+    if kind in ("integer", "number"):
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return False
+    if schema.get("format") == "date":
+        return "2026-01-05"
+    return "测试"
+
+
+def body_for(route: Route, method: str) -> dict:
+    """A schema-valid body, so that an outsider's 404 is about scope, not validation."""
+    schema = ninja_api.get_openapi_schema()
+    operation = schema["paths"][route.openapi_path][method.lower()]
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return {}
+    return _example(content["application/json"]["schema"], schema["components"]["schemas"])
+
+
+def request(client: Client, route: Route, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    if route.is_api:
+        import json
+
+        return client.generic(
+            method, url, json.dumps(body_for(route, method)), content_type="application/json"
+        )
+    return client.generic(method, url, "", content_type="application/x-www-form-urlencoded")
+
+
+def urls_for(route: Route, tree) -> list[str]:
+    values = fillers(tree)
+    urls = [{}]
+    for param in route.params:
+        urls = [{**u, param: v} for u in urls for v in values[param]]
+    return [route.url(**u) for u in urls]
+
+
+def test_every_route_is_known():
+    """Each route is either walked with known parameters or excluded with a reason."""
+    unknown = [
+        f"{r.name} ({r.route}) takes {set(r.params) - KNOWN_PARAMS}"
+        for r in WALKED
+        if set(r.params) - KNOWN_PARAMS
+    ]
+    assert not unknown, "teach tests/test_urls.py how to fill: " + "; ".join(unknown)
+    unmatched_api = [r.name for r in WALKED if r.is_api and r.openapi_path not in API_METHODS]
+    assert not unmatched_api, f"API routes missing from the OpenAPI document: {unmatched_api}"
+
+
+def test_exclusions_are_still_real():
+    names = {r.name for r in all_routes()}
+    stale = set(EXCLUDED_NAMES) - names
+    assert not stale, f"excluded routes that no longer exist: {stale}"
+
+
+def test_the_walk_covers_the_scoped_endpoints():
+    # a floor, so that a broken walker (finding nothing) cannot pass silently
+    assert len([r for r in PARAM_ROUTES if r.is_api]) >= 5
+    assert len([r for r in PARAM_ROUTES if not r.is_api]) >= 4
+    assert any(r.name == "api:unit_coverage" for r in PARAM_ROUTES)
+    assert any(r.name == "orgs:unit" for r in PARAM_ROUTES)
+
+
+@pytest.mark.parametrize("route", PARAM_ROUTES, ids=lambda r: r.name)
+def test_outsider_gets_404(route, tree, charlie, login):
+    client = login(charlie)
+    failures = []
+    for url in urls_for(route, tree):
+        for method in methods_of(route):
+            response = request(client, route, method, url)
+            if response.status_code != 404:
+                failures.append(f"{method} {url} -> {response.status_code}")
+            elif route.is_api:
+                body = response.json()
+                if body.get("code") != "not_found" or not body.get("message"):
+                    failures.append(f"{method} {url} -> 404 without code/message: {body}")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("route", WALKED, ids=lambda r: r.name)
+def test_anonymous_is_sent_to_login_or_gets_401(route, tree):
+    client = Client()
+    login_url = resolve_url(settings.LOGIN_URL)
+    failures = []
+    for url in urls_for(route, tree):
+        for method in methods_of(route):
+            response = request(client, route, method, url)
+            if route.is_api:
+                ok = response.status_code == 401 and response.json()["code"] == "unauthenticated"
+            else:
+                ok = response.status_code == 302 and response["Location"].startswith(
+                    login_url + "?next="
+                )
+            if not ok:
+                failures.append(f"{method} {url} -> {response.status_code}")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("route", PARAM_ROUTES, ids=lambda r: r.name)
+def test_alice_reaches_what_charlie_cannot(route, tree, alice, login):
+    """The control for the outsider test: the same URLs work for the owner."""
+    client = login(alice)
+    failures = []
+    for url in urls_for(route, tree):
+        for method in methods_of(route):
+            response = request(client, route, method, url)
+            expected_ok = (
+                response.status_code == 200
+                if method == "GET"
+                else (response.status_code < 500 and response.status_code not in (401, 403, 404))
+            )
+            if not expected_ok:
+                failures.append(f"{method} {url} -> {response.status_code}")
+    assert not failures, failures
