@@ -4,12 +4,14 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hongyan.orgs import selectors as org_selectors
+from hongyan.orgs.models import PartyOrganization, UnitKind
 
 from . import services
 from .errors import DomainError
@@ -61,20 +63,51 @@ def password_change_view(request):
     return render(request, "core/password_change.html", {"form": form})
 
 
+HOME_KINDS = (UnitKind.COMPOUND, UnitKind.BUILDING)
+
+
+def _serving_orgs(compound):
+    """The party organisations serving a resident's compound: its own branch, or the
+    grid (joint) branch covering it.
+
+    A resident or member holds a grant on their building or compound only, so the
+    scoped selectors cannot see a branch attached higher up; the branch serving one's
+    own home is public. TODO: move into orgs.selectors (e.g. compound_serving_orgs)."""
+    if compound is None:
+        return []
+    return list(
+        PartyOrganization.objects.filter(
+            Q(unit=compound, kind__in=org_selectors.OWN_BRANCH_KINDS) | Q(covers=compound)
+        ).distinct()
+    )
+
+
 @login_required
 def home(request):
     """The figures of each unit the user holds a grant on."""
     cards = []
-    for unit in org_selectors.unit_roots(request.user):
-        cards.append(
-            {
-                "unit": unit,
-                "roles": sorted(
-                    {g.get_role_display() for g in request.user.grants.all() if g.unit_id == unit.pk}
-                ),
-                "coverage": org_selectors.coverage_of(unit),
-                "org_counts": org_selectors.party_org_counts(unit),
-                "orgs": list(org_selectors.party_orgs_on(request.user, unit)[:5]),
-            }
-        )
+    units = org_selectors.unit_roots(request.user)
+    child_counts = org_selectors.unit_child_counts(units)
+    for unit in units:
+        breadcrumbs = org_selectors.unit_breadcrumbs(request.user, unit)
+        card = {
+            "unit": unit,
+            "roles": sorted(
+                {g.get_role_display() for g in request.user.grants.all() if g.unit_id == unit.pk}
+            ),
+            "coverage": org_selectors.coverage_of(unit),
+            "org_counts": org_selectors.party_org_counts(unit),
+            "orgs": list(org_selectors.party_orgs_on(request.user, unit)[:5]),
+            # for the page: where the unit sits, and how many units are under it
+            "breadcrumbs": breadcrumbs,
+            "children": child_counts.get(unit.pk, 0),
+            "is_home": unit.kind in HOME_KINDS,
+        }
+        if card["is_home"]:
+            compound = next(
+                (u for u, _may_open in breadcrumbs if u.kind == UnitKind.COMPOUND), None
+            )
+            card["compound"] = compound
+            card["serving_orgs"] = _serving_orgs(compound)
+        cards.append(card)
     return render(request, "core/home.html", {"cards": cards})
