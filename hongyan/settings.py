@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "ninja",
     "hongyan.core",
     "hongyan.orgs",
+    "hongyan.members",
 ]
 
 MIDDLEWARE = [

@@ -43,7 +43,9 @@ api = NinjaAPI(
 
 
 def error(request, status: int, code: str, message: str, **extra):
-    return api.create_response(request, {"code": code, "message": str(message), **extra}, status=status)
+    return api.create_response(
+        request, {"code": code, "message": str(message), **extra}, status=status
+    )
 
 
 def _field_name(loc) -> str:
@@ -63,7 +65,8 @@ def on_validation_error(request, exc):
         request,
         422,
         "invalid",
-        _("字段 %(field)s 有误：%(problem)s") % {"field": first["field"], "problem": first["message"]},
+        _("字段 %(field)s 有误：%(problem)s")
+        % {"field": first["field"], "problem": first["message"]},
         field=first["field"],
         errors=errors,
     )
@@ -131,7 +134,9 @@ class ErrorOut(Schema):
     summary="以用户名和密码换取 Bearer 令牌",
 )
 def token(request, credentials: Credentials):
-    return {"token": services.token_issue(username=credentials.username, password=credentials.password)}
+    return {
+        "token": services.token_issue(username=credentials.username, password=credentials.password)
+    }
 
 
 class MeOut(Schema):
@@ -155,9 +160,11 @@ def me(request):
 
 def register_routers():
     """Each app's router, mounted once (kept here so urls.py imports one thing)."""
+    from hongyan.members.api import router as members_router
     from hongyan.orgs.api import router as orgs_router
 
     api.add_router("/", orgs_router)
+    api.add_router("/", members_router)
 
 
 register_routers()

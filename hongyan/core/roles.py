@@ -33,6 +33,16 @@ PERMISSIONS: dict[str, set[str]] = {
     "org.manage": ADMINS | {Role.COMMUNITY_WORKER},
     "cadre.assign": ADMINS,
     "audit.view": {Role.CITY_ADMIN},
+    # the member register (党员名册)
+    "member.view": STAFF | {Role.BUILDING_HEAD},
+    "member.edit": STAFF - {Role.GRID_WORKER},
+    "member.reveal": ADMINS | {Role.COMMUNITY_WORKER},
+    "member.import": STAFF - {Role.GRID_WORKER},
+    "member.export": STAFF - {Role.GRID_WORKER},
+    "member.roles": STAFF - {Role.GRID_WORKER},
+    # 双报到: members register with their home community, which confirms
+    "dual.register_self": {Role.PARTY_MEMBER},
+    "dual.manage": STAFF - {Role.GRID_WORKER},
 }
 
 

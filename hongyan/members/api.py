@@ -1,0 +1,211 @@
+"""The member register over JSON. Thin: access → service → schema. ID numbers and
+mobiles are masked in every response; `POST /members/{id}/reveal` returns one value
+to a permitted user, with the reason recorded in the audit log."""
+
+from datetime import date
+from typing import Literal
+
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from hongyan.core.errors import DomainError
+from hongyan.core.scope import access, scope
+from hongyan.orgs.models import PartyOrganization, Unit
+
+from . import selectors, services
+
+router = Router(tags=["members"])
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    gender: str
+    gender_label: str = Field(alias="get_gender_display")
+    ethnicity: str
+    birth_date: date | None
+    id_number: str = Field(alias="id_number_masked", description="masked: 150902********1234")
+    mobile: str = Field(alias="mobile_masked", description="masked: 138****5678")
+    category: str
+    category_label: str = Field(alias="get_category_display")
+    joined_on: date | None
+    party_org_id: int | None
+    party_org_name: str | None = Field(None, alias="party_org.name")
+    unit_code: str = Field(alias="unit.code")
+    unit_name: str = Field(alias="unit.name")
+    compound_code: str = Field(alias="compound.code")
+    compound_name: str = Field(alias="compound.name")
+    building: str
+    entrance: str
+    room: str
+    work_unit: str
+    work_unit_org: str
+    status: str
+    status_label: str = Field(alias="get_status_display")
+    education: str
+    profession: str
+    specialties: list[str]
+    plate: str
+    plate_label: str = Field(alias="get_plate_display")
+    note: str
+
+    @staticmethod
+    def resolve_specialties(member):
+        return [s.name for s in member.specialties.all()]
+
+
+class MemberFields(Schema):
+    name: str | None = None
+    gender: str | None = Field(
+        None, description="male | female (or 男/女); blank: from the ID number"
+    )
+    ethnicity: str | None = None
+    birth_date: str | None = Field(None, description="1988-11-02, 1988.11 or 1988年11月")
+    id_number: str | None = None
+    mobile: str | None = None
+    category: str | None = Field(None, description="full | probationary")
+    joined_on: str | None = None
+    building: str | None = None
+    entrance: str | None = None
+    room: str | None = None
+    work_unit: str | None = None
+    work_unit_org: str | None = None
+    status: str | None = Field(None, description="in_service | retired | flowing | other")
+    education: str | None = None
+    profession: str | None = None
+    specialties: list[str] | None = None
+    plate: str | None = Field(None, description="'' | pioneer | bastion | centre")
+    note: str | None = None
+    party_org_id: int | None = None
+
+
+class MemberIn(MemberFields):
+    unit: str = Field(description="code of the home unit: compound, grid or building")
+    name: str
+    id_number: str
+
+
+class MemberPatch(MemberFields):
+    unit: str | None = Field(None, description="code of a new home unit")
+
+
+class RevealIn(Schema):
+    field: Literal["id_number", "mobile"]
+    reason: str = Field(description="why the value is needed; recorded in the audit log")
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class SpecialtyOut(Schema):
+    id: int
+    name: str
+
+
+def _home_unit(user, code: str) -> Unit:
+    unit = scope(Unit.objects.filter(code=code), user, action="member.edit").first()
+    if unit is None:
+        raise DomainError(
+            "unknown_unit",
+            _("居住单位 %(code)s 不存在，或不在您可以登记党员的范围内。") % {"code": code},
+            status=422,
+            field="unit",
+        )
+    return unit
+
+
+def _party_org(user, org_id: int | None):
+    if org_id is None:
+        return None
+    org = scope(PartyOrganization.objects.filter(pk=org_id), user).first()
+    if org is None:
+        raise DomainError("unknown_org", _("没有这个党组织。"), status=422, field="party_org_id")
+    return org
+
+
+@router.get(
+    "/members",
+    response=list[MemberOut],
+    summary="党员名册（可按单位、姓名、拼音首字母、身份证号、特长查找）",
+)
+@paginate(LimitOffsetPagination)
+def member_list(
+    request,
+    unit: str = "",
+    q: str = "",
+    specialty: str = "",
+    compound: str = "",
+    status: str = "",
+    category: str = "",
+    plate: str = "",
+):
+    user = request.user
+    unit_obj = access(Unit.objects, user, action="member.view", code=unit) if unit else None
+    compound_obj = (
+        access(Unit.objects, user, action="member.view", code=compound) if compound else None
+    )
+    return selectors.member_list(
+        user,
+        unit=unit_obj,
+        q=q,
+        specialty=specialty,
+        compound=compound_obj,
+        status=status,
+        category=category,
+        plate=plate,
+    )
+
+
+@router.get("/members/specialties", response=list[SpecialtyOut], summary="特长列表")
+def specialty_list(request):
+    if not selectors.may_view_members(request.user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("您的角色不能查看党员名册。"))
+    return list(selectors.specialty_list())
+
+
+@router.get(
+    "/members/{member_id}", response=MemberOut, summary="党员详情（身份证号、手机号已脱敏）"
+)
+def member_detail(request, member_id: int):
+    return selectors.member_get(request.user, member_id)
+
+
+@router.post("/members", response={201: MemberOut}, summary="登记党员")
+def member_create(request, payload: MemberIn):
+    data = payload.dict(exclude_none=True)
+    unit = _home_unit(request.user, data.pop("unit"))
+    party_org = _party_org(request.user, data.pop("party_org_id", None))
+    member = services.member_create(actor=request.user, unit=unit, party_org=party_org, **data)
+    return 201, selectors.member_get(request.user, member.pk)
+
+
+@router.patch("/members/{member_id}", response=MemberOut, summary="修改党员信息（只改给出的字段）")
+def member_update(request, member_id: int, payload: MemberPatch):
+    member = selectors.member_get(request.user, member_id, action="member.edit")
+    data = payload.dict(exclude_unset=True)
+    code = data.pop("unit", None)
+    unit = _home_unit(request.user, code) if code else None
+    party_org = _party_org(request.user, data.pop("party_org_id", None))
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    services.member_update(
+        actor=request.user, member=member, unit=unit, party_org=party_org, **data
+    )
+    return selectors.member_get(request.user, member_id)
+
+
+@router.post(
+    "/members/{member_id}/reveal",
+    response=RevealOut,
+    summary="查看完整身份证号或手机号（需说明原因，记入审计）",
+)
+def member_reveal(request, member_id: int, payload: RevealIn):
+    member = selectors.member_get(request.user, member_id, action="member.reveal")
+    value = services.member_reveal(
+        actor=request.user, member=member, field=payload.field, reason=payload.reason
+    )
+    return {"field": payload.field, "value": value}

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class MembersConfig(AppConfig):
+    name = "hongyan.members"
+    label = "members"
+    verbose_name = "党员名册"
+
+    def ready(self):
+        from hongyan.core import pii
+
+        from .models import ID_AAD, ID_PURPOSE, MOBILE_AAD, MOBILE_PURPOSE, Member
+
+        pii.register_encrypted_field(
+            Member,
+            "id_number_enc",
+            aad=ID_AAD,
+            index_field="id_number_index",
+            index_purpose=ID_PURPOSE,
+        )
+        pii.register_encrypted_field(
+            Member,
+            "mobile_enc",
+            aad=MOBILE_AAD,
+            index_field="mobile_index",
+            index_purpose=MOBILE_PURPOSE,
+        )

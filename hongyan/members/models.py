@@ -1,0 +1,273 @@
+"""The member register (党员名册): party members where they live, their specialties,
+household plates, and the pinyin keys that find them by initials.
+
+ID numbers and mobiles are stored only encrypted (SM4-GCM, `core.pii`) with an
+HMAC-SM3 blind index beside them for exact lookups; pages, the API and exports show
+the masked form unless a permitted user reveals one value with a reason."""
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from hongyan.core import pii
+
+ID_AAD = "members.Member.id_number"
+MOBILE_AAD = "members.Member.mobile"
+ID_PURPOSE = "member.id_number"
+MOBILE_PURPOSE = "member.mobile"
+
+# GB 3304 order; 蒙古族 second, as it is common here
+ETHNICITIES = [
+    "汉族",
+    "蒙古族",
+    "回族",
+    "藏族",
+    "维吾尔族",
+    "苗族",
+    "彝族",
+    "壮族",
+    "布依族",
+    "朝鲜族",
+    "满族",
+    "侗族",
+    "瑶族",
+    "白族",
+    "土家族",
+    "哈尼族",
+    "哈萨克族",
+    "傣族",
+    "黎族",
+    "傈僳族",
+    "佤族",
+    "畲族",
+    "高山族",
+    "拉祜族",
+    "水族",
+    "东乡族",
+    "纳西族",
+    "景颇族",
+    "柯尔克孜族",
+    "土族",
+    "达斡尔族",
+    "仫佬族",
+    "羌族",
+    "布朗族",
+    "撒拉族",
+    "毛南族",
+    "仡佬族",
+    "锡伯族",
+    "阿昌族",
+    "普米族",
+    "塔吉克族",
+    "怒族",
+    "乌孜别克族",
+    "俄罗斯族",
+    "鄂温克族",
+    "德昂族",
+    "保安族",
+    "裕固族",
+    "京族",
+    "塔塔尔族",
+    "独龙族",
+    "鄂伦春族",
+    "赫哲族",
+    "门巴族",
+    "珞巴族",
+    "基诺族",
+]
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("男")
+    FEMALE = "female", _("女")
+
+
+class Category(models.TextChoices):
+    FULL = "full", _("正式党员")
+    PROBATIONARY = "probationary", _("预备党员")
+
+
+class Status(models.TextChoices):
+    IN_SERVICE = "in_service", _("在职")
+    RETIRED = "retired", _("离退休")
+    FLOWING = "flowing", _("流动")
+    OTHER = "other", _("其他")
+
+
+class Education(models.TextChoices):
+    POSTGRADUATE = "postgraduate", _("研究生")
+    BACHELOR = "bachelor", _("大学本科")
+    COLLEGE = "college", _("大学专科")
+    SECONDARY_VOCATIONAL = "vocational", _("中专")
+    HIGH_SCHOOL = "high_school", _("高中")
+    JUNIOR_HIGH = "junior_high", _("初中")
+    PRIMARY = "primary", _("小学及以下")
+
+
+class Plate(models.TextChoices):
+    NONE = "", _("无")
+    PIONEER = "pioneer", _("党员先锋户")
+    BASTION = "bastion", _("党员堡垒户")
+    CENTRE = "centre", _("党员中心户")
+
+
+class Specialty(models.Model):
+    """A managed list: 法律, 医疗, 水电维修 … (communities add to it; imports may too)."""
+
+    name = models.CharField(_("名称"), max_length=20, unique=True)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("特长")
+        verbose_name_plural = _("特长")
+
+    def __str__(self):
+        return self.name
+
+
+DEFAULT_SPECIALTIES = (
+    "法律",
+    "医疗",
+    "水电维修",
+    "教育",
+    "文艺",
+    "书法",
+    "宣传",
+    "摄影",
+    "心理咨询",
+    "财会",
+    "计算机",
+    "驾驶",
+    "厨艺",
+    "理发",
+    "家电维修",
+    "体育",
+    "老年服务",
+    "蒙古语翻译",
+)
+
+
+class Member(models.Model):
+    # home: the most precise unit known (compound, natural village, grid or building),
+    # the compound it lies in, then building label, entrance and room as written
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        on_delete=models.PROTECT,
+        related_name="resident_members",
+        verbose_name=_("居住单位"),
+    )
+    compound = models.ForeignKey(
+        "orgs.Unit",
+        on_delete=models.PROTECT,
+        related_name="compound_members",
+        verbose_name=_("所在小区"),
+    )
+    building = models.CharField(_("楼栋"), max_length=20, blank=True)
+    entrance = models.CharField(_("单元"), max_length=10, blank=True)
+    room = models.CharField(_("房号"), max_length=10, blank=True)
+
+    name = models.CharField(_("姓名"), max_length=40)
+    gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
+    ethnicity = models.CharField(
+        _("民族"), max_length=10, choices=[(e, e) for e in ETHNICITIES], default="汉族"
+    )
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    id_number_enc = models.TextField(editable=False)
+    id_number_index = models.CharField(max_length=pii.INDEX_HEX, unique=True, editable=False)
+    mobile_enc = models.TextField(blank=True, editable=False)
+    mobile_index = models.CharField(
+        max_length=pii.INDEX_HEX, blank=True, db_index=True, editable=False
+    )
+
+    category = models.CharField(
+        _("党员类别"), max_length=14, choices=Category.choices, default=Category.FULL
+    )
+    joined_on = models.DateField(_("入党日期"), null=True, blank=True)
+    party_org = models.ForeignKey(
+        "orgs.PartyOrganization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registered_members",
+        verbose_name=_("所在党组织"),
+    )
+    work_unit = models.CharField(_("工作单位"), max_length=100, blank=True)
+    work_unit_org = models.CharField(_("工作单位党组织"), max_length=100, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.IN_SERVICE
+    )
+    education = models.CharField(
+        _("文化程度"), max_length=14, choices=Education.choices, blank=True
+    )
+    profession = models.CharField(_("职业"), max_length=60, blank=True)
+    specialties = models.ManyToManyField(
+        Specialty, blank=True, related_name="members", verbose_name=_("特长")
+    )
+    plate = models.CharField(_("户牌"), max_length=10, choices=Plate.choices, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    generated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    scope_path = "unit__path"
+
+    class Meta:
+        ordering = ["compound__path", "name", "pk"]
+        indexes = [
+            models.Index(fields=["compound", "category"], name="member_compound_category"),
+            models.Index(fields=["name"], name="member_name"),
+        ]
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("members:detail", args=[self.pk])
+
+    # personal data: plaintext only through these, masked by default
+    @property
+    def id_number(self) -> str:
+        return pii.decrypt(self.id_number_enc, ID_AAD) if self.id_number_enc else ""
+
+    @property
+    def mobile(self) -> str:
+        return pii.decrypt(self.mobile_enc, MOBILE_AAD) if self.mobile_enc else ""
+
+    @property
+    def id_number_masked(self) -> str:
+        return pii.mask_id_number(self.id_number)
+
+    @property
+    def mobile_masked(self) -> str:
+        return pii.mask_mobile(self.mobile)
+
+    def set_id_number(self, value: str) -> None:
+        self.id_number_enc = pii.encrypt(value, ID_AAD)
+        self.id_number_index = pii.blind_index(value, ID_PURPOSE)
+
+    def set_mobile(self, value: str) -> None:
+        self.mobile_enc = pii.encrypt(value, MOBILE_AAD) if value else ""
+        self.mobile_index = pii.blind_index(value, MOBILE_PURPOSE) if value else ""
+
+    @property
+    def home_label(self) -> str:
+        parts = [self.building, f"{self.entrance}单元" if self.entrance else "", self.room]
+        return "".join(p for p in parts if p)
+
+
+class MemberSearchKey(models.Model):
+    """One pinyin key of a member's name (initials or full, every heteronym reading),
+    so that a prefix search is one indexed range query."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="search_keys")
+    key = models.CharField(max_length=60, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "key"], name="member_key_once")]
+
+    def __str__(self):
+        return self.key

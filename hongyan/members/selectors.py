@@ -1,0 +1,130 @@
+"""Scoped reads of the member register. Every read starts from core.scope."""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from hongyan.core import pii
+from hongyan.core.pinyin import is_pinyin_query
+from hongyan.core.scope import access, scope, visible_paths
+from hongyan.orgs.models import Unit, UnitKind
+
+from .models import (
+    ID_PURPOSE,
+    MOBILE_PURPOSE,
+    Category,
+    Member,
+    MemberSearchKey,
+    Specialty,
+)
+
+COMPOUND_KINDS = (UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE)
+
+
+def may_view_members(user) -> bool:
+    return bool(visible_paths(user, "member.view"))
+
+
+def _base() -> QuerySet:
+    return Member.objects.select_related("unit", "compound", "party_org").prefetch_related(
+        "specialties"
+    )
+
+
+def search_filter(query: str) -> Q:
+    """What `q` matches: a full ID number or mobile (by blind index), pinyin initials or
+    full pinyin (prefix, every heteronym reading), a specialty, or part of the name."""
+    query = (query or "").strip()
+    if not query:
+        return Q()
+    id_number = pii.normalise_id_number(query)
+    if len(id_number) == 18 and pii.ID_RE.fullmatch(id_number):
+        return Q(id_number_index__in=pii.blind_indexes(id_number, ID_PURPOSE))
+    mobile = pii.normalise_mobile(query)
+    if pii.MOBILE_RE.fullmatch(mobile):
+        return Q(mobile_index__in=pii.blind_indexes(mobile, MOBILE_PURPOSE))
+    compact = query.replace(" ", "").lower()
+    if is_pinyin_query(compact):
+        keys = MemberSearchKey.objects.filter(key__under=compact[:60]).values("member_id")
+        return Q(pk__in=keys)
+    return Q(name__contains=query) | Q(specialties__name=query)
+
+
+def member_list(
+    user,
+    *,
+    unit: Unit | None = None,
+    q: str = "",
+    specialty: str = "",
+    compound: Unit | None = None,
+    status: str = "",
+    category: str = "",
+    plate: str = "",
+) -> QuerySet:
+    """Members the user may see, filtered. The caller has resolved `unit` and
+    `compound` through access(); without a unit, everything in the user's scope."""
+    if not may_view_members(user):
+        raise PermissionDenied(_("您的角色不能查看党员名册。"))
+    qs = scope(Member.objects.all(), user, action="member.view")
+    if unit is not None:
+        qs = qs.filter(unit__path__under=unit.path)
+    if compound is not None:
+        qs = qs.filter(compound=compound)
+    if specialty:
+        qs = qs.filter(specialties__name=specialty)
+    if status:
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category=category)
+    if plate:
+        qs = qs.filter(plate=plate)
+    if q.strip():
+        match = search_filter(q)
+        # a name or specialty match joins the specialties: keep each member once
+        qs = qs.filter(pk__in=Member.objects.filter(match).values("pk"))
+    return (
+        qs.select_related("unit", "compound", "party_org")
+        .prefetch_related("specialties")
+        .order_by("compound__path", "name", "pk")
+    )
+
+
+def member_get(user, member_id: int, action: str = "member.view") -> Member:
+    return access(_base(), user, action=action, pk=member_id)
+
+
+def specialty_list() -> QuerySet:
+    return Specialty.objects.all()
+
+
+def full_members_by_compound(unit: Unit) -> dict[int, int]:
+    """Full members living in each compound under `unit`: one grouped query.
+    (The caller has checked the user may see `unit`.)"""
+    rows = (
+        Member.objects.filter(category=Category.FULL, compound__path__under=unit.path)
+        .values("compound")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["compound"]: row["n"] for row in rows}
+
+
+def compound_of(unit: Unit) -> Unit | None:
+    """The compound (or natural village) a home unit lies in."""
+    if unit.kind in COMPOUND_KINDS:
+        return unit
+    return (
+        Unit.objects.filter(path__in=unit.ancestor_paths(), kind__in=COMPOUND_KINDS)
+        .order_by("-depth")
+        .first()
+    )
+
+
+def member_counts(unit: Unit) -> dict[str, int]:
+    """Register figures for a unit's subtree, in one query."""
+    return Member.objects.filter(unit__path__under=unit.path).aggregate(
+        total=Count("pk"),
+        full=Count("pk", filter=Q(category=Category.FULL)),
+        in_service=Count("pk", filter=Q(status="in_service")),
+        plates=Count("pk", filter=~Q(plate="")),
+    )
