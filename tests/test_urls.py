@@ -89,16 +89,29 @@ WALKED = [r for r in all_routes() if not excluded(r)]
 PARAM_ROUTES = [r for r in WALKED if r.params]
 
 
-# How to fill each parameter with objects inside alice's subtree: the root of her grant
-# and a compound deep below it, a party organisation on one of her compounds.
-def fillers(tree) -> dict[str, list]:
-    return {
-        "code": [tree.street_a.code, tree.compound_a.code],
-        "org_id": [tree.org_a.pk],
-    }
+# How to fill each parameter with objects inside alice's subtree: for a unit code, the
+# root of her grant and a compound deep below it; for an object id, one such object.
+def _member_in(tree, alice):
+    from hongyan.core import pii
+    from hongyan.members import services as member_services
+
+    first17 = "15090219800517123"
+    member = member_services.member_create(
+        actor=alice,
+        unit=tree.compound_a,
+        name="梁艳荣",
+        id_number=first17 + pii.id_check_char(first17),
+        mobile="13530246633",
+    )
+    return member.pk
 
 
-KNOWN_PARAMS = {"code", "org_id"}
+FILLERS = {
+    "code": lambda tree, alice: [tree.street_a.code, tree.compound_a.code],
+    "org_id": lambda tree, alice: [tree.org_a.pk],
+    "member_id": lambda tree, alice: [_member_in(tree, alice)],
+}
+KNOWN_PARAMS = set(FILLERS)
 
 
 def _api_methods() -> dict[str, list[str]]:
@@ -126,6 +139,10 @@ def _example(schema: dict, components: dict):
         if key in schema:
             options = [s for s in schema[key] if s.get("type") != "null"]
             return _example(options[0], components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
     kind = schema.get("type")
     if kind == "object":
         return {
@@ -140,7 +157,7 @@ def _example(schema: dict, components: dict):
         return False
     if schema.get("format") == "date":
         return "2026-01-05"
-    return "测试"
+    return "测试" * max(1, schema.get("minLength", 1))
 
 
 def body_for(route: Route, method: str) -> dict:
@@ -165,11 +182,13 @@ def request(client: Client, route: Route, method: str, url: str):
     return client.generic(method, url, "", content_type="application/x-www-form-urlencoded")
 
 
-def urls_for(route: Route, tree) -> list[str]:
-    values = fillers(tree)
+def urls_for(route: Route, tree, alice) -> list[str]:
+    unknown = set(route.params) - KNOWN_PARAMS
+    if unknown:
+        pytest.fail(f"{route.name}: teach tests/test_urls.py FILLERS to fill {unknown}")
     urls = [{}]
     for param in route.params:
-        urls = [{**u, param: v} for u in urls for v in values[param]]
+        urls = [{**u, param: v} for u in urls for v in FILLERS[param](tree, alice)]
     return [route.url(**u) for u in urls]
 
 
@@ -200,10 +219,10 @@ def test_the_walk_covers_the_scoped_endpoints():
 
 
 @pytest.mark.parametrize("route", PARAM_ROUTES, ids=lambda r: r.name)
-def test_outsider_gets_404(route, tree, charlie, login):
+def test_outsider_gets_404(route, tree, alice, charlie, login):
     client = login(charlie)
     failures = []
-    for url in urls_for(route, tree):
+    for url in urls_for(route, tree, alice):
         for method in methods_of(route):
             response = request(client, route, method, url)
             if response.status_code != 404:
@@ -216,11 +235,11 @@ def test_outsider_gets_404(route, tree, charlie, login):
 
 
 @pytest.mark.parametrize("route", WALKED, ids=lambda r: r.name)
-def test_anonymous_is_sent_to_login_or_gets_401(route, tree):
+def test_anonymous_is_sent_to_login_or_gets_401(route, tree, alice):
     client = Client()
     login_url = resolve_url(settings.LOGIN_URL)
     failures = []
-    for url in urls_for(route, tree):
+    for url in urls_for(route, tree, alice):
         for method in methods_of(route):
             response = request(client, route, method, url)
             if route.is_api:
@@ -239,7 +258,7 @@ def test_alice_reaches_what_charlie_cannot(route, tree, alice, login):
     """The control for the outsider test: the same URLs work for the owner."""
     client = login(alice)
     failures = []
-    for url in urls_for(route, tree):
+    for url in urls_for(route, tree, alice):
         for method in methods_of(route):
             response = request(client, route, method, url)
             expected_ok = (

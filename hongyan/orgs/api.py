@@ -10,7 +10,7 @@ from hongyan.core.errors import DomainError
 from hongyan.core.scope import access, scope
 
 from . import selectors, services
-from .models import OrgKind, PartyOrganization, Unit, UnitKind
+from .models import CadreAssignment, OrgKind, PartyOrganization, Unit, UnitKind
 
 router = Router(tags=["units"])
 
@@ -80,7 +80,7 @@ class OrgIn(Schema):
 
 
 class CadreIn(Schema):
-    cadre_name: str
+    cadre_name: str = Field(max_length=CadreAssignment._meta.get_field("cadre_name").max_length)
     cadre_post: str = ""
     since: date | None = None
 
@@ -150,7 +150,9 @@ def unit_party_org_create(request, code: str, payload: OrgIn):
     unit = selectors.unit_get(request.user, code, action="org.manage")
     data = payload.dict()
     codes = data.pop("covers")
-    covers = list(scope(Unit.objects.filter(code__in=codes), request.user))
+    # a code holding NUL exists nowhere (and PostgreSQL cannot compare with it)
+    lookup = [c for c in codes if "\x00" not in c]
+    covers = list(scope(Unit.objects.filter(code__in=lookup), request.user))
     if len(covers) != len(set(codes)):
         found = {c.code for c in covers}
         missing = ", ".join(c for c in codes if c not in found)

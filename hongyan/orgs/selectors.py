@@ -22,6 +22,8 @@ OWN_BRANCH_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.COMMITTEE)
 
 
 def unit_get(user, code: str, action: str = "unit.view") -> Unit:
+    if "\x00" in code:  # no code holds NUL, and PostgreSQL cannot compare with one
+        code = ""
     return access(Unit.objects.select_related("parent"), user, action=action, code=code)
 
 
@@ -41,7 +43,7 @@ def unit_child_counts(units) -> dict[int, int]:
 
 def unit_search(user, query: str, limit: int = 50):
     """Units whose name contains `query`, or whose code starts with it."""
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if not query:
         return Unit.objects.none()
     match = Q(name__icontains=query)
@@ -63,7 +65,11 @@ def unit_breadcrumbs(user, unit: Unit) -> list[tuple[Unit, bool]]:
 
 def party_orgs_on(user, unit: Unit):
     """Organisations attached to the unit itself."""
-    return scope(PartyOrganization.objects.filter(unit=unit), user).prefetch_related("covers")
+    return (
+        scope(PartyOrganization.objects.filter(unit=unit), user)
+        .select_related("unit")
+        .prefetch_related("covers")
+    )
 
 
 def party_org_counts(unit: Unit) -> dict[str, int]:

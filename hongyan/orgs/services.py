@@ -22,8 +22,13 @@ from .models import (
 )
 
 
+def _clean_text(value: str | None) -> str:
+    """Trimmed, without NUL characters (PostgreSQL text cannot hold them)."""
+    return (value or "").replace("\x00", "").strip()
+
+
 def _clean_name(name: str, field: str = "name") -> str:
-    name = (name or "").strip()
+    name = _clean_text(name)
     if not name:
         raise DomainError("required", _("请填写名称。"), field=field)
     if len(name) > 100:
@@ -142,7 +147,7 @@ def party_org_create(
         unit=unit,
         kind=kind,
         name=_clean_name(name),
-        secretary=(secretary or "").strip()[:40],
+        secretary=_clean_text(secretary)[:40],
         members_count=members_count,
         term_years=term_years,
     )
@@ -163,7 +168,7 @@ def cadre_assign(*, actor, compound: Unit, cadre_name: str, cadre_post: str = ""
     assignment, created = CadreAssignment.objects.get_or_create(
         compound=compound,
         cadre_name=cadre_name,
-        defaults={"cadre_post": (cadre_post or "").strip()[:60], "since": since},
+        defaults={"cadre_post": _clean_text(cadre_post)[:60], "since": since},
     )
     if not created:
         raise DomainError(
