@@ -7,4 +7,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("hongyan.core.urls")),
     path("units/", include("hongyan.orgs.urls")),
+    path("members/", include("hongyan.members.urls")),
 ]

@@ -1,0 +1,190 @@
+"""The member register's pages. Thin: access → form → service → redirect/render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from hongyan.core.errors import DomainError
+from hongyan.core.scope import access, can, scope, visible_paths
+from hongyan.orgs.models import Unit, UnitKind
+
+from . import selectors, services
+from .forms import MemberForm, RevealForm
+from .models import Category, Plate, Status
+
+PAGE_SIZE = 50
+
+
+def _require_register(user):
+    if not selectors.may_view_members(user):
+        raise PermissionDenied(_("您的角色不能查看党员名册。"))
+
+
+def _can_anywhere(user, action: str) -> bool:
+    return bool(visible_paths(user, action))
+
+
+@login_required
+def member_list(request):
+    user = request.user
+    _require_register(user)
+    params = request.GET
+    unit = (
+        access(Unit.objects, user, action="member.view", code=params["unit"])
+        if params.get("unit")
+        else None
+    )
+    filters = {
+        "q": params.get("q", "").strip(),
+        "specialty": params.get("specialty", ""),
+        "status": params.get("status", "") if params.get("status") in Status.values else "",
+        "category": params.get("category", "") if params.get("category") in Category.values else "",
+        "plate": params.get("plate", "") if params.get("plate") in Plate.values else "",
+    }
+    members = selectors.member_list(user, unit=unit, **filters)
+    page = Paginator(members, PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "unit": unit,
+        "filters": filters,
+        "querystring": query.urlencode(),
+        "specialties": selectors.specialty_list(),
+        "statuses": Status.choices,
+        "categories": Category.choices,
+        "plates": [p for p in Plate.choices if p[0]],
+        "filtered": any(filters.values()) or unit is not None,
+        "can_edit": _can_anywhere(user, "member.edit"),
+        "can_import": _can_anywhere(user, "member.import"),
+        "can_export": _can_anywhere(user, "member.export"),
+    }
+    template = "members/_rows.html" if request.headers.get("HX-Request") else "members/list.html"
+    return render(request, template, context)
+
+
+def _detail_context(request, member, **extra):
+    return {
+        "member": member,
+        "can_edit": can(request.user, "member.edit", member.unit.path),
+        "can_reveal": can(request.user, "member.reveal", member.unit.path),
+        "reveal_form": extra.pop("reveal_form", None) or RevealForm(),
+        **extra,
+    }
+
+
+@login_required
+def member_detail(request, member_id):
+    member = selectors.member_get(request.user, member_id)
+    return render(request, "members/detail.html", _detail_context(request, member))
+
+
+@login_required
+def member_reveal(request, member_id):
+    """GET shows the member page with the reveal form; POST reveals one value once."""
+    member = selectors.member_get(request.user, member_id, action="member.reveal")
+    form = RevealForm(request.POST or None)
+    revealed = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            value = services.member_reveal(actor=request.user, member=member, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            revealed = {"field": form.cleaned_data["field"], "value": value}
+    response = render(
+        request,
+        "members/detail.html",
+        _detail_context(request, member, reveal_form=form, revealed=revealed),
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _homes(user, extra: Unit | None = None) -> list[tuple[Unit, str]]:
+    compounds = scope(
+        Unit.objects.filter(kind__in=selectors.COMPOUND_KINDS), user, action="member.edit"
+    ).select_related("parent")[:2000]
+    homes = [(u, f"{u.parent.short_name} › {u.name}") for u in compounds]
+    if extra is not None and all(u.pk != extra.pk for u, _label in homes):
+        homes.insert(0, (extra, extra.name))
+    return homes
+
+
+def _home_from_code(user, code: str) -> Unit:
+    return access(Unit.objects, user, action="member.edit", code=code)
+
+
+def _apply_errors(form, exc: DomainError):
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+def member_create(request):
+    user = request.user
+    if not _can_anywhere(user, "member.edit"):
+        raise PermissionDenied(_("您的角色不能登记党员。"))
+    initial = {"category": Category.FULL, "status": Status.IN_SERVICE, "ethnicity": "汉族"}
+    if request.GET.get("unit"):
+        unit = access(Unit.objects, user, action="member.edit", code=request.GET["unit"])
+        if unit.kind in selectors.COMPOUND_KINDS:
+            initial["unit"] = unit.code
+    form = MemberForm(request.POST or None, homes=_homes(user), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        unit = _home_from_code(user, data.pop("unit"))
+        try:
+            member = services.member_create(actor=user, unit=unit, **data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记党员 %(name)s。") % {"name": member.name})
+            return redirect(member)
+    return render(request, "members/form.html", {"form": form, "title": _("登记党员")})
+
+
+@login_required
+def member_edit(request, member_id):
+    user = request.user
+    member = selectors.member_get(user, member_id, action="member.edit")
+    initial = {
+        field: getattr(member, field)
+        for field in services.PLAIN_FIELDS
+        if field not in ("birth_date", "joined_on")
+    }
+    initial.update(
+        unit=member.compound.code if member.unit.kind == UnitKind.BUILDING else member.unit.code,
+        birth_date=member.birth_date.isoformat() if member.birth_date else "",
+        joined_on=member.joined_on.isoformat() if member.joined_on else "",
+        specialties=[s.name for s in member.specialties.all()],
+    )
+    form = MemberForm(
+        request.POST or None, homes=_homes(user, extra=member.unit), initial=initial, editing=True
+    )
+    # personal data is never put into the page unmasked: blank keeps the stored value
+    form.fields["id_number"].widget.attrs["placeholder"] = member.id_number_masked
+    form.fields["mobile"].widget.attrs["placeholder"] = member.mobile_masked
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        code = data.pop("unit")
+        unit = member.unit if code == member.unit.code else _home_from_code(user, code)
+        if unit.pk == member.compound_id and member.unit.kind == UnitKind.BUILDING:
+            unit = member.unit  # the compound stands for the building already recorded
+        for optional in ("id_number", "gender", "mobile"):
+            if not data.get(optional):
+                data.pop(optional, None)
+        try:
+            services.member_update(actor=user, member=member, unit=unit, **data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect(member)
+    return render(
+        request,
+        "members/form.html",
+        {"form": form, "title": _("修改党员信息"), "member": member},
+    )
