@@ -1,4 +1,8 @@
-"""Independent oracles: answers computed without the code under test's shortcuts."""
+"""Independent oracles (answers computed without the code under test's shortcuts) and
+small builders shared by several test modules."""
+
+import itertools
+from datetime import date, timedelta
 
 from hongyan.orgs.models import Unit
 
@@ -14,3 +18,29 @@ def subtree_ids_by_parent_links(root: Unit) -> set[int]:
         found.add(pk)
         stack.extend(children.get(pk, ()))
     return found
+
+
+_member_seq = itertools.count(1)
+_GIVEN = "一二三四五六七八九十"
+_SECOND = "明华强伟芳军"
+
+
+def add_full_members(actor, compound: Unit, n: int) -> None:
+    """n full party members living in the compound: registered in the member register,
+    and written on the compound's last head count (`Unit.full_members`), so the branch
+    plans see them whichever of the two they read."""
+    from hongyan.core import pii
+    from hongyan.members import services as member_services
+
+    for _ in range(n):
+        seq = next(_member_seq)
+        born = date(1950, 1, 1) + timedelta(days=37 * seq)
+        first17 = f"150902{born:%Y%m%d}{seq % 1000:03d}"
+        member_services.member_create(
+            actor=actor,
+            unit=compound,
+            name=f"王{_GIVEN[seq % 10]}{_SECOND[(seq // 10) % 6]}",
+            id_number=first17 + pii.id_check_char(first17),
+        )
+    Unit.objects.filter(pk=compound.pk).update(full_members=n)
+    compound.refresh_from_db()

@@ -49,8 +49,10 @@ def error(request, status: int, code: str, message: str, **extra):
 
 
 def _field_name(loc) -> str:
-    # ninja locations look like ("body", "payload", "name"): the last parts name the field
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
+    # ninja locations look like ("body", "payload", "name") or ("query", "limit"): the
+    # source, for a body the handler's parameter name, then the field the client sent
+    parts = [str(p) for p in loc]
+    parts = parts[2:] if parts[:1] == ["body"] else parts[1:]
     return ".".join(parts) or "body"
 
 

@@ -9,6 +9,8 @@ from hongyan.core.roles import Role
 from hongyan.orgs import services
 from hongyan.orgs.models import CadreAssignment, OrgKind, PartyOrganization, Unit, UnitKind
 
+from ..helpers import add_full_members
+
 UNIT_KEYS = {"code", "name", "kind", "parent_code"}
 COVERAGE_KEYS = {
     "compounds",
@@ -119,8 +121,8 @@ def test_coverage_endpoint(api, alice, tree):
 
 
 def test_branch_plan_lists_each_compound_with_advice(api, alice, tree):
-    Unit.objects.filter(pk=tree.compound_a2.pk).update(full_members=1)  # own branch, 1 member
-    Unit.objects.filter(pk=tree.compound_a.pk).update(full_members=12)
+    add_full_members(alice, tree.compound_a2, 1)  # an own branch with 1 member living there
+    add_full_members(alice, tree.compound_a, 4)
     client = api(alice)
     body = client.get(f"/api/v1/units/{tree.street_a.code}/branch-plan").json()
     by_code = {p["code"]: p for p in body["items"]}

@@ -9,6 +9,8 @@ from hongyan.orgs import selectors, services
 from hongyan.orgs.models import CadreAssignment, OrgKind, Unit, UnitKind
 from hongyan.orgs.rules import Advice
 
+from ..helpers import add_full_members
+
 COMMUNITY = "150902001004"  # 怀远北路社区, in street A
 
 
@@ -26,8 +28,7 @@ class Compounds:
 def add_compound(actor, parent, name, full_members=None):
     unit = services.unit_create_child(actor=actor, parent=parent, kind=UnitKind.COMPOUND, name=name)
     if full_members is not None:
-        Unit.objects.filter(pk=unit.pk).update(full_members=full_members)
-        unit.refresh_from_db()
+        add_full_members(actor, unit, full_members)
     return unit
 
 
