@@ -15,6 +15,7 @@ from django.db import transaction
 from hongyan.core import audit
 from hongyan.core.models import ApiToken, Grant, User
 from hongyan.core.roles import Role
+from hongyan.members.demo import build_demo_members, clear_demo_members
 from hongyan.orgs.loader import load_divisions, path_step
 from hongyan.orgs.models import (
     CadreAssignment,
@@ -50,6 +51,7 @@ def clear_demo_city():
     """Remove what the generator makes: everything below the villages and communities,
     all party organisations, cadre assignments and the demo accounts."""
     usernames = [a[0] for a in DEMO_ACCOUNTS]
+    clear_demo_members()
     ApiToken.objects.filter(user__username__in=usernames).delete()
     Grant.objects.filter(unit__depth__gte=5).delete()
     Grant.objects.filter(user__username__in=usernames).delete()
@@ -227,6 +229,11 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         batch_size=2000,
     )
     CadreAssignment.objects.bulk_create(b.cadres, batch_size=2000)
+    register = build_demo_members(seed, progress)
+    progress(
+        f"党员名册：{register['members']} 名党员，集宁区在职党员 {register['jining_in_service']} 名"
+        f" / register: {register['members']} members"
+    )
 
 
 def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community) -> None:

@@ -2,8 +2,9 @@
 
 from dataclasses import asdict, dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import Substr
+from django.apps import apps
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Substr
 
 from hongyan.core.scope import access, scope, visible_paths
 
@@ -183,10 +184,27 @@ class CompoundPlan:
         }.get(self.status) == self.advice.advice
 
 
+def _living_full_members():
+    """Full members living in the compound, counted from the member register: a
+    subquery grouped on the register's (compound, category) index, so that listing
+    plans stays one query."""
+    member = apps.get_model("members", "Member")
+    counts = (
+        member.objects.filter(compound=OuterRef("pk"), category="full")
+        .order_by()
+        .values("compound")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
 def compound_plans(unit: Unit, only_mismatched: bool = False) -> list[CompoundPlan]:
-    """For each compound under the unit: the members living there, what the rules
-    advise and what is in place."""
-    compounds = _compounds_under(unit).select_related("parent")
+    """For each compound under the unit: the full members living there (from the
+    register), what the rules advise and what is in place."""
+    compounds = (
+        _compounds_under(unit).annotate(living=_living_full_members()).select_related("parent")
+    )
     plans = []
     for c in compounds:
         status = (
@@ -198,7 +216,7 @@ def compound_plans(unit: Unit, only_mismatched: bool = False) -> list[CompoundPl
             if c.has_cadre
             else "uncovered"
         )
-        plan = CompoundPlan(c, c.full_members or 0, compound_advice(c.full_members), status)
+        plan = CompoundPlan(c, c.living, compound_advice(c.living), status)
         if not only_mismatched or not plan.matches:
             plans.append(plan)
     return plans
