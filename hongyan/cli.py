@@ -1,4 +1,4 @@
-"""`hongyan` — the one command: quickstart, serve, worker, demo, manage."""
+"""`hongyan` — the one command: quickstart, serve, worker, demo, import, export, manage."""
 
 import argparse
 import os
@@ -96,6 +96,20 @@ def cmd_worker(args) -> int:
     return run_worker(once=args.once, interval=args.interval)
 
 
+def cmd_import(args) -> int:
+    _setup_django()
+    from hongyan.members.commands import import_members
+
+    return import_members(args.file, unit_code=args.unit, dry_run=args.dry_run, report=args.report)
+
+
+def cmd_export(args) -> int:
+    _setup_django()
+    from hongyan.members.commands import export_members
+
+    return export_members(unit_code=args.unit, output=args.output)
+
+
 def cmd_manage(args) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -137,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load or reload the demo city (乌兰察布市)")
     demo_options(p)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="import a spreadsheet (.xlsx, .xls, .csv): members")
+    p.add_argument("kind", choices=["members"])
+    p.add_argument("file")
+    p.add_argument("--unit", help="code of the community (or compound) the sheet belongs to")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.add_argument("--report", metavar="FILE.xlsx", help="also write the per-row report here")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export to .xlsx (personal data masked): members")
+    p.add_argument("kind", choices=["members"])
+    p.add_argument("--unit", help="code of the unit whose subtree is exported")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("manage", help="any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -116,6 +116,29 @@ def decrypt(token: str, aad: str) -> str:
         raise DecryptionError("altered, or encrypted for another field") from None
 
 
+def encrypt_bytes(data: bytes, aad: str) -> bytes:
+    """SM4-GCM for a whole file (e.g. an uploaded register waiting for its commit)."""
+    k = current_key()
+    nonce = os.urandom(NONCE_BYTES)
+    enc = Cipher(algorithms.SM4(k.key), modes.GCM(nonce)).encryptor()
+    enc.authenticate_additional_data(aad.encode())
+    body = enc.update(data) + enc.finalize()
+    return k.kid.encode() + b"$" + nonce + body + enc.tag
+
+
+def decrypt_bytes(blob: bytes, aad: str) -> bytes:
+    kid, sep, raw = blob.partition(b"$")
+    if not sep or len(raw) < NONCE_BYTES + TAG_BYTES:
+        raise DecryptionError("not an encrypted file")
+    nonce, body, tag = raw[:NONCE_BYTES], raw[NONCE_BYTES:-TAG_BYTES], raw[-TAG_BYTES:]
+    dec = Cipher(algorithms.SM4(_key_by_id(kid.decode())), modes.GCM(nonce, tag)).decryptor()
+    dec.authenticate_additional_data(aad.encode())
+    try:
+        return dec.update(body) + dec.finalize()
+    except InvalidTag:
+        raise DecryptionError("altered file") from None
+
+
 def key_id_of(token: str) -> str:
     return (token or "").partition("$")[0]
 

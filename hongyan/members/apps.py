@@ -25,3 +25,9 @@ class MembersConfig(AppConfig):
             index_field="mobile_index",
             index_purpose=MOBILE_PURPOSE,
         )
+
+        from hongyan.core.worker import register_sweep
+
+        from .imports import sweep_uploads
+
+        register_sweep("member_import_uploads", every_seconds=3600)(sweep_uploads)

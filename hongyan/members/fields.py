@@ -51,13 +51,19 @@ class FieldProblem(ValueError):
     pass
 
 
+# full-width digits and Latin letters become ASCII; Chinese punctuation (，。、) stays
+_WIDE_ALNUM = {
+    c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)
+}
+
+
 def text(value) -> str:
     """A cell or form value as clean text (numbers typed as numbers lose their '.0')."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"\s+", " ", pii.halfwidth(str(value))).strip()
+    return re.sub(r"\s+", " ", str(value).translate(_WIDE_ALNUM)).strip()
 
 
 def parse_name(value) -> str:

@@ -271,3 +271,37 @@ class MemberSearchKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ImportBatch(models.Model):
+    """One uploaded register: the dry run's report, kept until it is committed."""
+
+    class State(models.TextChoices):
+        CHECKED = "checked", _("已检查")
+        COMMITTED = "committed", _("已导入")
+
+    actor = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    stored = models.CharField(max_length=200)  # path under MEDIA_ROOT
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CHECKED)
+    summary = models.JSONField(default=dict)
+    problems = models.JSONField(default=list)  # [[row, column, message, level], …]
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    scope_path = "unit__path"
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.filename
+
+    @property
+    def ok(self) -> bool:
+        return self.summary.get("errors", 1) == 0

@@ -69,7 +69,9 @@ def clean_member(raw: dict, *, partial: bool = False) -> tuple[dict, list[tuple[
     take("name", f.parse_name)
     take("id_number", f.parse_id_number)
     id_number = out.get("id_number", "")
-    if not partial or "gender" in raw or "id_number" in raw:
+    id_failed = any(field == "id_number" for field, _m in problems)
+    gender_blank = not f.text(raw.get("gender"))
+    if (not partial or "gender" in raw or "id_number" in raw) and not (id_failed and gender_blank):
         try:
             out["gender"] = f.parse_gender(raw.get("gender"), id_number)
         except f.FieldProblem as exc:
@@ -95,8 +97,8 @@ def clean_member(raw: dict, *, partial: bool = False) -> tuple[dict, list[tuple[
             )
         elif given is None and (not partial or "birth_date" in raw or "id_number" in raw):
             out["birth_date"] = born
-        elif given and given.day == 1 and born.day != 1:
-            out["birth_date"] = born  # "1962.03" typed: the ID number knows the day
+        elif given and given != born:
+            out["birth_date"] = born  # "1962.03" typed, or a slip of the day: the ID number knows
     joined, born = out.get("joined_on"), out.get("birth_date")
     if joined and born and joined < date(born.year + 16, born.month, 1):
         problems.append(("joined_on", _("入党日期早于 16 周岁，请核对。")))

@@ -4,16 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import access, can, scope, visible_paths
 from hongyan.orgs.models import Unit, UnitKind
 
-from . import selectors, services
-from .forms import MemberForm, RevealForm
-from .models import Category, Plate, Status
+from . import excel, importer, imports, selectors, services
+from .forms import ImportForm, MemberForm, RevealForm
+from .models import Category, ImportBatch, Plate, Status
 
 PAGE_SIZE = 50
 
@@ -188,3 +192,130 @@ def member_edit(request, member_id):
         "members/form.html",
         {"form": form, "title": _("修改党员信息"), "member": member},
     )
+
+
+# --- import and export ------------------------------------------------------------------
+
+
+def _import_targets(user) -> list[tuple[Unit, str]]:
+    units = scope(
+        Unit.objects.filter(
+            kind__in=(UnitKind.COMMUNITY, UnitKind.VILLAGE, *selectors.COMPOUND_KINDS)
+        ),
+        user,
+        action="member.import",
+    ).select_related("parent")[:3000]
+    return [
+        (u, f"{u.parent.short_name} › {u.short_name}" if u.parent_id else u.short_name)
+        for u in units
+    ]
+
+
+def _batch(user, batch_id) -> ImportBatch:
+    """A batch the user uploaded, in a unit they may still import into."""
+    try:
+        pk = int(batch_id)
+    except (TypeError, ValueError):
+        raise Http404(_("没有找到这次导入。")) from None
+    return access(ImportBatch.objects.filter(actor=user), user, action="member.import", pk=pk)
+
+
+@login_required
+def member_import(request):
+    user = request.user
+    if not _can_anywhere(user, "member.import"):
+        raise PermissionDenied(_("您的角色不能导入党员名册。"))
+    if request.GET.get("batch"):
+        batch = _batch(user, request.GET["batch"])
+        return render(request, "members/import_report.html", {"batch": batch})
+    form = ImportForm(
+        request.POST or None, request.FILES or None, communities=_import_targets(user)
+    )
+    if request.method == "POST" and form.is_valid():
+        unit = access(Unit.objects, user, action="member.import", code=form.cleaned_data["unit"])
+        upload = form.cleaned_data["file"]
+        try:
+            batch = imports.upload_check(actor=user, unit=unit, upload=upload)
+        except importer.FileRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect(f"{reverse('members:import')}?batch={batch.pk}")
+    batches = ImportBatch.objects.filter(actor=user).select_related("unit")[:10]
+    return render(
+        request,
+        "members/import.html",
+        {"form": form, "batches": batches, "max_mb": importer.MAX_BYTES // 1024 // 1024},
+    )
+
+
+@login_required
+def member_import_commit(request):
+    user = request.user
+    if request.method != "POST":
+        return redirect("members:import")
+    batch = _batch(user, request.POST.get("batch"))
+    try:
+        result = imports.batch_commit(actor=user, batch=batch)
+    except (importer.ImportRefused, importer.FileRefused) as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('members:import')}?batch={batch.pk}")
+    messages.success(
+        request,
+        _("导入完成：新增 %(created)d 名，更新 %(updated)d 名。") % result,
+    )
+    return redirect(f"{reverse('members:list')}?unit={batch.unit.code}")
+
+
+@login_required
+def member_import_report(request):
+    batch = _batch(request.user, request.GET.get("batch"))
+    response = HttpResponse(
+        imports.report_xlsx(batch),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"检查报告-{batch.filename}.xlsx"
+    )
+    return response
+
+
+@login_required
+def member_import_template(request):
+    if not _can_anywhere(request.user, "member.import"):
+        raise PermissionDenied(_("您的角色不能导入党员名册。"))
+    response = HttpResponse(
+        excel.template(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "党员花名册导入模板.xlsx")
+    return response
+
+
+@login_required
+def member_export(request):
+    user = request.user
+    if not _can_anywhere(user, "member.export"):
+        raise PermissionDenied(_("您的角色不能导出党员名册。"))
+    params = request.GET
+    unit = (
+        access(Unit.objects, user, action="member.export", code=params["unit"])
+        if params.get("unit")
+        else None
+    )
+    data, count, label = imports.export_xlsx(
+        actor=user,
+        unit=unit,
+        q=params.get("q", ""),
+        specialty=params.get("specialty", ""),
+        status=params.get("status", "") if params.get("status") in Status.values else "",
+        category=params.get("category", "") if params.get("category") in Category.values else "",
+        plate=params.get("plate", "") if params.get("plate") in Plate.values else "",
+    )
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"党员名册-{label}-{stamp}.xlsx"
+    )
+    return response

@@ -1,0 +1,791 @@
+"""Importing a community's member register from the sheet it already keeps.
+
+    plan = check_file(data, filename, actor=..., unit=...)   # dry run: a per-row report
+    result = commit(plan, actor=...)                           # all or nothing
+
+The file is refused before parsing when it is too big, has too many rows, is a zip
+bomb, or is not really a spreadsheet (whatever its extension). Then the header row is
+found among the title lines, merged cells are filled down, every value goes through
+the same checks as the form and the API (`services.clean_member`), and each problem is
+reported as (Excel row, column, message). Formula cells and text starting with
+= + - @ or a tab are refused. Re-importing updates members found by the blind index
+of their ID number, never duplicates them. Compounds and specialties the file names
+but the register does not know yet are reported in the dry run and created on commit.
+"""
+
+import csv
+import hashlib
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hongyan.core import audit, pii
+from hongyan.core.pinyin import search_keys
+from hongyan.core.scope import scope
+from hongyan.orgs import services as org_services
+from hongyan.orgs.models import Unit, UnitKind
+
+from . import bulk
+from . import fields as f
+from .models import (
+    ID_AAD,
+    ID_PURPOSE,
+    MOBILE_AAD,
+    MOBILE_PURPOSE,
+    Member,
+    MemberSearchKey,
+    Specialty,
+)
+from .selectors import COMPOUND_KINDS
+from .services import PLAIN_FIELDS, clean_member, default_party_org
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+MAX_BYTES = _env_int("HONGYAN_IMPORT_MAX_MB", 50) * 1024 * 1024
+MAX_ROWS = _env_int("HONGYAN_IMPORT_MAX_ROWS", 200_000)
+MAX_UNZIPPED = 20 * MAX_BYTES  # a real .xlsx compresses 5–10×
+MAX_RATIO = 200
+MAX_REPORTED = 2000  # problems kept per import (the count is always exact)
+
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字", "党员姓名", "姓 名"),
+    "gender": ("性别",),
+    "ethnicity": ("民族",),
+    "birth_date": ("出生年月", "出生日期", "出生年月日", "出生时间", "生日"),
+    "id_number": ("身份证号码", "身份证号", "公民身份号码", "身份证", "证件号码", "公民身份证号码"),
+    "mobile": ("联系电话", "手机号码", "手机", "手机号", "电话", "联系方式", "电话号码"),
+    "education": ("文化程度", "学历", "最高学历"),
+    "joined_on": ("入党时间", "入党日期", "入党年月"),
+    "category": ("党员类别", "党员身份", "类别", "人员类别"),
+    "compound": ("所在小区", "小区", "居住小区", "小区名称", "自然村"),
+    "home": ("楼栋单元房号", "住址", "家庭住址", "现住址", "门牌号", "楼栋单元户", "居住地址"),
+    "building": ("楼栋", "楼号", "楼栋号"),
+    "entrance": ("单元", "单元号"),
+    "room": ("房号", "户号", "房间号"),
+    "work_unit": ("工作单位", "单位", "工作单位及职务", "工作单位及职务职称"),
+    "work_unit_org": ("工作单位党组织", "单位党组织", "组织关系所在党组织"),
+    "in_service": ("是否在职", "在职", "在职情况", "是否在职党员"),
+    "status": ("党员状态", "状态", "人员状态"),
+    "profession": ("职业", "专业", "职称"),
+    "specialties": ("特长", "专长", "技能", "特长专长", "特长爱好"),
+    "plate": ("户牌", "党员户牌", "挂牌"),
+    "note": ("备注", "说明"),
+}
+_ALIASES = {alias.replace(" ", ""): name for name, aliases in HEADERS.items() for alias in aliases}
+COLUMN_LABELS = {
+    "compound": gettext_lazy("所在小区"),
+    "home": gettext_lazy("楼栋单元房号"),
+    "in_service": gettext_lazy("是否在职"),
+}
+# fields an update may change, by the column that carries them (absent columns keep
+# what the register holds)
+UPDATED_BY = {
+    "home": ("building", "entrance", "room"),
+    "in_service": ("status",),
+    "note": ("note", "plate"),
+    "work_unit": ("work_unit", "status"),
+    "id_number": ("gender", "birth_date"),
+}
+FOOTER_WORDS = ("制表人", "审核人", "填表人", "填报人", "负责人", "填表日期", "注：", "说明：")
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class FileRefused(Exception):
+    """The file is not read at all (too big, not a spreadsheet, a zip bomb …)."""
+
+
+@dataclass
+class Problem:
+    row: int  # Excel row number (1-based); 0 = the file as a whole
+    column: str
+    message: str
+    level: str = "error"  # error | notice
+
+    def __str__(self):
+        where = f"row {self.row}, {self.column}" if self.row else self.column
+        return f"{where}: {self.message}"
+
+
+@dataclass(slots=True)
+class Row:
+    number: int
+    data: dict
+    compound_name: str
+    specialties: list
+
+
+@dataclass
+class Plan:
+    filename: str
+    sha256: str
+    kind: str
+    unit: Unit | None
+    rows: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    error_count: int = 0
+    notice_count: int = 0
+    total_rows: int = 0
+    new_compounds: list[str] = field(default_factory=list)
+    new_specialties: list[str] = field(default_factory=list)
+    updates: int = 0
+    existing: dict = field(default_factory=dict)  # ID number → member pk
+    columns: set = field(default_factory=set)  # fields the sheet has a column for
+    compounds: dict = field(default_factory=dict)  # name → Unit
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add(self, row: int, column: str, message: str, level: str = "error") -> None:
+        if level == "error":
+            self.error_count += 1
+        else:
+            self.notice_count += 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(Problem(row, str(column), str(message), level))
+
+    def summary(self) -> dict:
+        return {
+            "rows": self.total_rows,
+            "valid": len(self.rows) if self.ok else self.total_rows - self._rows_with_errors(),
+            "errors": self.error_count,
+            "notices": self.notice_count,
+            "create": len(self.rows) - self.updates,
+            "update": self.updates,
+            "new_compounds": self.new_compounds,
+            "new_specialties": self.new_specialties,
+        }
+
+    def _rows_with_errors(self) -> int:
+        return len({p.row for p in self.problems if p.level == "error" and p.row})
+
+
+# --- reading the file -----------------------------------------------------------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+BINARY_MAGICS = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"Rar!", b"\x1f\x8b", b"7z\xbc\xaf")
+
+
+def sniff(data: bytes, filename: str) -> str:
+    """'xlsx', 'xls' or 'csv', from the content (the extension must agree)."""
+    ext = os.path.splitext(filename or "")[1].lower()
+    if len(data) > MAX_BYTES:
+        raise FileRefused(
+            _("文件有 %(size).1f MB，超过了 %(max)d MB 的上限：请按社区分成几个文件导入。")
+            % {"size": len(data) / 1024 / 1024, "max": MAX_BYTES // 1024 // 1024}
+        )
+    if not data:
+        raise FileRefused(_("文件是空的。"))
+    if data.startswith(b"PK\x03\x04"):
+        kind = "xlsx"
+    elif data.startswith(OLE_MAGIC):
+        kind = "xls"
+    elif data.startswith(BINARY_MAGICS) or b"\x00" in data[:8192]:
+        kind = "binary"
+    else:
+        kind = "csv"
+    expected = {
+        ".xlsx": {"xlsx"},
+        ".xlsm": {"xlsx"},
+        ".xls": {"xls", "xlsx"},
+        ".csv": {"csv"},
+        ".txt": {"csv"},
+    }
+    if kind == "binary" or (ext in expected and kind not in expected[ext]):
+        raise FileRefused(
+            _(
+                "“%(name)s”的内容不是 Excel 工作簿或 CSV 表格（可能是改了扩展名的其他文件）："
+                "请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入。"
+            )
+            % {"name": filename}
+        )
+    if ext not in expected and ext:
+        raise FileRefused(_("不支持 %(ext)s 文件：请上传 .xlsx、.xls 或 .csv。") % {"ext": ext})
+    return kind
+
+
+def _check_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise FileRefused(_("文件已损坏，无法作为 Excel 工作簿打开。")) from None
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise FileRefused(
+            _("这是一个压缩包或其他 Office 文件，不是 Excel 工作簿：请另存为 .xlsx 再导入。")
+        )
+    total = sum(i.file_size for i in infos)
+    worst = max(
+        (i.file_size / max(i.compress_size, 1) for i in infos if i.file_size > 1 << 20), default=0
+    )
+    if len(infos) > 10_000 or total > MAX_UNZIPPED or worst > MAX_RATIO:
+        raise FileRefused(_("文件解压后异常庞大（疑似“压缩炸弹”），已拒绝读取。"))
+    return archive
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
+    sheets = sorted(
+        (n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)),
+        key=lambda n: int(re.search(r"(\d+)\.xml$", n).group(1)),
+    )
+    return sheets[0] if sheets else None
+
+
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?>\s*<f[\s>/]')
+
+
+def _xlsx_prescan(archive: zipfile.ZipFile) -> list[tuple[int, str]]:
+    """Refuse too many rows before parsing; find formula cells (calamine reads only
+    their cached values). Returns [(row, column letter)] of formula cells."""
+    path = _first_sheet_path(archive)
+    if path is None:
+        return []
+    formulas: list[tuple[int, str]] = []
+    with archive.open(path) as fh:
+        head = fh.read(4096)
+        m = _DIMENSION.search(head)
+        if m and m.group(1) and int(m.group(1)) > MAX_ROWS + 20:
+            raise FileRefused(
+                _("表格有 %(n)d 行，超过了 %(max)d 行的上限：请分成几个文件导入。")
+                % {"n": int(m.group(1)), "max": MAX_ROWS}
+            )
+        tail = b""
+        chunk = head
+        while chunk:
+            buf = tail + chunk
+            for fm in _FORMULA.finditer(buf):
+                formulas.append((int(fm.group(2)), fm.group(1).decode()))
+            tail = buf[-300:]
+            chunk = fh.read(1 << 20)
+    return sorted(set(formulas))
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileRefused(_("无法识别 CSV 文件的编码：请另存为“CSV UTF-8”或 .xlsx 再导入。"))
+
+
+def read_rows(data: bytes, kind: str) -> tuple[list[tuple[int, list]], list[tuple[int, str]]]:
+    """[(Excel row number, [cell values…])] with merged cells filled down, and the
+    formula cells found."""
+    formulas: list[tuple[int, str]] = []
+    if kind == "csv":
+        if data.count(b"\n") > MAX_ROWS + 20:
+            raise FileRefused(
+                _("表格超过了 %(max)d 行的上限：请分成几个文件导入。") % {"max": MAX_ROWS}
+            )
+        text = _decode_csv(data)
+        sample = text[:4096]
+        delimiter = max((",", "\t", ";"), key=sample.count)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return [(n, row) for n, row in enumerate(reader, start=1)], formulas
+    import python_calamine
+
+    if kind == "xlsx":
+        formulas = _xlsx_prescan(_check_zip(data))
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception:  # calamine raises several types for a broken file
+        raise FileRefused(_("无法读取这个 Excel 文件（可能已损坏或设置了密码）。")) from None
+    if sheet.total_height > MAX_ROWS + 20:
+        raise FileRefused(
+            _("表格有 %(n)d 行，超过了 %(max)d 行的上限：请分成几个文件导入。")
+            % {"n": sheet.total_height, "max": MAX_ROWS}
+        )
+    top, left = sheet.start if sheet.start else (0, 0)
+    merged: dict[tuple[int, int], tuple[int, int]] = {}
+    for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []:
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > 10_000:
+            continue
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1):
+                    merged[(r, c)] = (r1, c1)
+    sources = set(merged.values())
+    remembered: dict[tuple[int, int], object] = {}
+    rows = []
+    for i, cells in enumerate(sheet.iter_rows()):
+        r = top + i
+        cells = list(cells)
+        if merged:
+            for j in range(len(cells)):
+                c = left + j
+                if (r, c) in sources:
+                    remembered[(r, c)] = cells[j]
+                src = merged.get((r, c))
+                if src is not None and cells[j] in ("", None):
+                    cells[j] = remembered.get(src, "")
+        rows.append((r + 1, [""] * left + cells))
+    return rows, formulas
+
+
+# --- understanding the sheet ------------------------------------------------------------
+
+
+def _header_key(cell) -> str:
+    text = re.sub(r"[\s*＊:：]", "", pii.halfwidth(str(cell or "")))
+    return re.sub(r"[(（][^)）]*[)）]", "", text)
+
+
+def _column_for(cell) -> str | None:
+    key = _header_key(cell)
+    if not key:
+        return None
+    if key in _ALIASES:
+        return _ALIASES[key]
+    for alias, name in sorted(_ALIASES.items(), key=lambda kv: -len(kv[0])):
+        if len(alias) >= 2 and key.startswith(alias):
+            return name
+    return None
+
+
+def find_header(rows) -> tuple[int, dict[int, str], dict[str, str]]:
+    """(index in rows, {column index: field}, {field: header text as written})."""
+    best = (-1, {}, {})
+    for index, (_number, cells) in enumerate(rows[:30]):
+        columns, labels = {}, {}
+        for j, cell in enumerate(cells):
+            name = _column_for(cell)
+            if name and name not in labels:
+                columns[j] = name
+                labels[name] = str(cell).strip()
+        if len(columns) > len(best[1]):
+            best = (index, columns, labels)
+    index, columns, labels = best
+    if len(columns) < 3 or "name" not in labels or "id_number" not in labels:
+        raise FileRefused(
+            _(
+                "找不到表头：表格中应有一行列名，至少包括“姓名”和“身份证号码”。"
+                "可以下载导入模板对照。"
+            )
+        )
+    return index, columns, labels
+
+
+def guess_unit(text: str) -> Unit | None:
+    """The community a sheet's title names (集宁区新体路街道恩和路社区党员花名册 → 恩和路社区)."""
+    text = re.sub(r"\s", "", text)
+    if not text:
+        return None
+    candidates = []
+    for unit in Unit.objects.filter(kind__in=(UnitKind.COMMUNITY, UnitKind.VILLAGE)).select_related(
+        "parent"
+    ):
+        if unit.short_name and unit.short_name in text:
+            score = len(unit.short_name) + (10 if unit.parent and unit.parent.name in text else 0)
+            candidates.append((score, unit.path, unit))
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    if candidates and (len(candidates) == 1 or candidates[0][0] > candidates[1][0]):
+        return candidates[0][2]
+    return None
+
+
+def _is_footer(cells) -> bool:
+    joined = "".join(str(c) for c in cells if c not in ("", None))
+    return any(word in joined for word in FOOTER_WORDS)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() in ("", "-", "--", "—", "/"))
+
+
+# --- the dry run ------------------------------------------------------------------------
+
+
+def _compounds_for(unit: Unit | None, actor) -> tuple[dict[str, Unit], Unit | None]:
+    """Compounds a row may name, by name, and the community new ones would go under."""
+    if unit is None:
+        return {}, None
+    if unit.kind in COMPOUND_KINDS:
+        return {unit.name: unit}, None
+    qs = Unit.objects.filter(kind__in=COMPOUND_KINDS, path__under=unit.path)
+    if actor is not None:
+        qs = scope(qs, actor, action="member.import")
+    by_name: dict[str, Unit] = {}
+    ambiguous = set()
+    for compound in qs:
+        if compound.name in by_name:
+            ambiguous.add(compound.name)
+        by_name[compound.name] = compound
+    for name in ambiguous:
+        by_name[name] = None  # several compounds share the name: the row must say which
+    parent = unit if unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE) else None
+    return by_name, parent
+
+
+def check_file(data: bytes, filename: str, *, actor, unit: Unit | None) -> Plan:
+    """The dry run. `unit` (a community, or a compound) has been access()-checked for
+    member.import by the caller; None (command line only) guesses it from the title."""
+    kind = sniff(data, filename)
+    plan = Plan(filename=filename, sha256=hashlib.sha256(data).hexdigest(), kind=kind, unit=unit)
+    rows, formulas = read_rows(data, kind)
+    header_index, columns, labels = find_header(rows)
+    if plan.unit is None:
+        title = " ".join(str(c) for _n, cells in rows[:header_index] for c in cells if c)
+        plan.unit = guess_unit(title + " " + filename)
+        if plan.unit is None:
+            raise FileRefused(_("无法从表格标题判断是哪个社区的花名册：请用 --unit 指定社区代码。"))
+    plan.columns = set(columns.values())
+    by_name, new_parent = _compounds_for(plan.unit, actor)
+    plan.compounds = dict(by_name)
+    for row_number, column in formulas:
+        plan.add(row_number, column, _("单元格含公式，请改为直接填写数值后再导入。"))
+
+    def column_label(name: str) -> str:
+        return labels.get(name) or str(COLUMN_LABELS.get(name) or f.label(name))
+
+    known_specialties = set(Specialty.objects.values_list("name", flat=True))
+    seen_ids: dict[str, int] = {}
+    new_compounds: dict[str, int] = {}
+    new_specialties: dict[str, int] = {}
+    for number, cells in rows[header_index + 1 :]:
+        raw: dict = {}
+        for j, name in columns.items():
+            value = cells[j] if j < len(cells) else ""
+            raw[name] = "" if _blank(value) else value
+        if not str(raw.get("name", "")).strip() and not str(raw.get("id_number", "")).strip():
+            if any(not _blank(c) for c in cells) and not _is_footer(cells):
+                plan.total_rows += 1
+                plan.add(number, column_label("name"), _("这一行没有姓名和身份证号码。"))
+            continue
+        if _is_footer(cells) and not str(raw.get("id_number", "")).strip():
+            continue
+        plan.total_rows += 1
+        errors_before = plan.error_count
+        for name, value in raw.items():
+            if isinstance(value, str) and value.startswith(DANGEROUS_START):
+                plan.add(
+                    number,
+                    column_label(name),
+                    _(
+                        "内容以 = + - @ 或制表符开头，可能被当作公式执行，已拒绝：请删去开头的符号。"
+                    ),
+                )
+                raw[name] = ""
+        raw_id = raw.get("id_number")
+        id_key = pii.normalise_id_number(raw_id) if isinstance(raw_id, str) else ""
+        number_seen = seen_ids.get(id_key) if id_key else None
+        if number_seen:
+            plan.add(
+                number,
+                column_label("id_number"),
+                _("与第 %(n)d 行的身份证号码重复。") % {"n": number_seen},
+            )
+        elif id_key:
+            seen_ids[id_key] = number
+        row = _normalise_row(plan, number, raw, column_label)
+        if row is None:
+            continue
+        # the compound
+        if plan.unit.kind in COMPOUND_KINDS:
+            row.compound_name = plan.unit.name
+        elif not row.compound_name:
+            plan.add(number, column_label("compound"), _("请填写所在小区。"))
+        elif row.compound_name not in by_name:
+            if new_parent is None:
+                plan.add(
+                    number,
+                    column_label("compound"),
+                    _("找不到小区“%(name)s”：请在导入时选择它所在的社区。")
+                    % {"name": row.compound_name},
+                )
+            else:
+                new_compounds.setdefault(row.compound_name, number)
+        elif by_name[row.compound_name] is None:
+            plan.add(
+                number,
+                column_label("compound"),
+                _("有几个小区都叫“%(name)s”：请按社区分别导入。") % {"name": row.compound_name},
+            )
+        for name in row.specialties:
+            if name not in known_specialties:
+                new_specialties.setdefault(name, number)
+        if plan.error_count == errors_before:
+            plan.rows.append(row)
+    _match_existing(plan, actor, column_label)
+    for name, number in new_compounds.items():
+        plan.new_compounds.append(name)
+        plan.add(
+            number,
+            column_label("compound"),
+            _("小区“%(name)s”尚未建立，确认导入时将在%(parent)s下新建。")
+            % {"name": name, "parent": new_parent.short_name},
+            level="notice",
+        )
+    for name, number in new_specialties.items():
+        plan.new_specialties.append(name)
+        plan.add(
+            number,
+            column_label("specialties"),
+            _("特长“%(name)s”不在特长列表中，确认导入时将加入。") % {"name": name},
+            level="notice",
+        )
+    if plan.total_rows == 0:
+        plan.add(0, _("文件"), _("表头下面没有党员数据。"))
+    plan.problems.sort(key=lambda p: (p.row, p.level != "error"))
+    return plan
+
+
+def _normalise_row(plan: Plan, number: int, raw: dict, column_label) -> Row | None:
+    values = {k: v for k, v in raw.items() if k in f.LABELS}
+    note = f.text(raw.get("note", ""))
+    if not f.text(raw.get("plate", "")) and note:
+        values["plate"], note = f.find_plate(note)
+    values["note"] = note
+    work_unit = f.text(raw.get("work_unit", ""))
+    if "退休" in work_unit and len(work_unit) <= 4:
+        work_unit = ""  # 已退休 / 退休: a status, not a work unit
+        if not raw.get("status") and not raw.get("in_service"):
+            values["status"] = "retired"
+    values["work_unit"] = work_unit
+    in_service = f.text(raw.get("in_service", ""))
+    if in_service and not f.text(raw.get("status", "")):
+        if in_service in ("是", "在职", "Y", "y"):
+            values["status"] = "in_service"
+        elif in_service in ("否", "N", "n", "不在职"):
+            retired = "退休" in f.text(raw.get("work_unit", "")) or "退休" in note
+            values["status"] = "retired" if retired else "other"
+        else:
+            plan.add(number, column_label("in_service"), _("请填写“是”或“否”。"))
+    if raw.get("home") not in ("", None):
+        try:
+            building, entrance, room = f.parse_home(raw["home"])
+        except f.FieldProblem as exc:
+            plan.add(number, column_label("home"), str(exc))
+            building = entrance = room = ""
+        values["building"] = values.get("building") or building
+        values["entrance"] = values.get("entrance") or entrance
+        values["room"] = values.get("room") or room
+    cleaned, problems = clean_member(values)
+    for name, message in problems:
+        plan.add(number, column_label(name), message)
+    if problems:
+        return None
+    specialties = cleaned.pop("specialties", [])
+    compound_name = re.sub(r"\s+", "", f.text(raw.get("compound", "")))
+    return Row(number=number, data=cleaned, compound_name=compound_name, specialties=specialties)
+
+
+def _match_existing(plan: Plan, actor, column_label) -> None:
+    """Rows whose ID number is already registered update that member (if the actor may)."""
+    index_of = {}
+    for row in plan.rows:
+        for index in pii.blind_indexes(row.data["id_number"], ID_PURPOSE):
+            index_of[index] = row
+    if not index_of:
+        return
+    found: dict[str, tuple[int, str]] = {}
+    keys = list(index_of)
+    for start in range(0, len(keys), 900):
+        for pk, index, path in Member.objects.filter(
+            id_number_index__in=keys[start : start + 900]
+        ).values_list("pk", "id_number_index", "unit__path"):
+            found[index] = (pk, path)
+    if not found:
+        return
+    allowed = None
+    if actor is not None:
+        allowed = set(
+            scope(
+                Member.objects.filter(pk__in=[pk for pk, _p in found.values()]),
+                actor,
+                action="member.import",
+            ).values_list("pk", flat=True)
+        )
+    refused = []
+    for index, (pk, _path) in found.items():
+        row = index_of[index]
+        if allowed is not None and pk not in allowed:
+            plan.add(
+                row.number,
+                column_label("id_number"),
+                _("该身份证号码已在其他社区的党员名册中登记：如需转入，请联系其所在社区办理。"),
+            )
+            refused.append(row)
+            continue
+        plan.existing[row.data["id_number"]] = pk
+    if refused:
+        gone = {id(r) for r in refused}
+        plan.rows = [r for r in plan.rows if id(r) not in gone]
+    plan.updates = len(plan.existing)
+    for row in plan.rows:
+        if row.data["id_number"] in plan.existing:
+            plan.add(
+                row.number,
+                column_label("id_number"),
+                _("已在名册中，将更新该党员的信息。"),
+                level="notice",
+            )
+
+
+# --- the commit -------------------------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    pass
+
+
+MEMBER_COLUMNS = [
+    "id",
+    "unit",
+    "compound",
+    "building",
+    "entrance",
+    "room",
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_number_enc",
+    "id_number_index",
+    "mobile_enc",
+    "mobile_index",
+    "category",
+    "joined_on",
+    "party_org",
+    "work_unit",
+    "work_unit_org",
+    "status",
+    "education",
+    "profession",
+    "plate",
+    "note",
+    "generated",
+    "created_at",
+    "updated_at",
+]
+
+
+@transaction.atomic
+def commit(plan: Plan, *, actor, progress=lambda _done, _total: None) -> dict:
+    """Write every row of a plan with no errors — or nothing at all."""
+    if not plan.ok:
+        raise ImportRefused(_("还有 %(n)d 处错误，整份文件都没有导入。") % {"n": plan.error_count})
+    compounds = {name: unit for name, unit in plan.compounds.items() if unit is not None}
+    for name in plan.new_compounds:
+        compounds[name] = org_services.unit_create_child(
+            actor=actor, parent=plan.unit, kind=UnitKind.COMPOUND, name=name
+        )
+    if plan.unit.kind in COMPOUND_KINDS:
+        compounds[plan.unit.name] = plan.unit
+    for name in plan.new_specialties:
+        Specialty.objects.get_or_create(name=name)
+    specialty_ids = dict(Specialty.objects.values_list("name", "pk"))
+    orgs = {c.pk: getattr(default_party_org(c), "pk", None) for c in compounds.values()}
+
+    bulk.lock(Member)
+    next_id = bulk.next_id(Member)
+    now = bulk.db_now()
+    new_rows, keys, chosen, updated = [], [], [], []
+    existing = {m.pk: m for m in Member.objects.filter(pk__in=list(plan.existing.values()))}
+    changeable = set()
+    for column in plan.columns:
+        changeable.add(column)
+        changeable.update(UPDATED_BY.get(column, ()))
+    total = len(plan.rows)
+    for done, row in enumerate(plan.rows, start=1):
+        data = row.data
+        compound = compounds[row.compound_name]
+        pk = plan.existing.get(data["id_number"])
+        if pk is not None:
+            member = existing[pk]
+            for name in PLAIN_FIELDS:
+                if name in data and name in changeable:
+                    setattr(member, name, data[name])
+            if member.compound_id != compound.pk:
+                member.unit, member.compound = compound, compound
+            if "mobile" in changeable:
+                member.set_mobile(data.get("mobile", ""))
+            updated.append(member)
+            member_id = pk
+        else:
+            member_id = next_id
+            next_id += 1
+            mobile = data.get("mobile", "")
+            new_rows.append(
+                (
+                    member_id,
+                    compound.pk,
+                    compound.pk,
+                    data.get("building", ""),
+                    data.get("entrance", ""),
+                    data.get("room", ""),
+                    data["name"],
+                    data["gender"],
+                    data.get("ethnicity", "汉族"),
+                    bulk.db_date(data.get("birth_date")),
+                    pii.encrypt(data["id_number"], ID_AAD),
+                    pii.blind_index(data["id_number"], ID_PURPOSE),
+                    pii.encrypt(mobile, MOBILE_AAD) if mobile else "",
+                    pii.blind_index(mobile, MOBILE_PURPOSE) if mobile else "",
+                    data.get("category", "full"),
+                    bulk.db_date(data.get("joined_on")),
+                    orgs.get(compound.pk),
+                    data.get("work_unit", ""),
+                    data.get("work_unit_org", ""),
+                    data.get("status", "in_service"),
+                    data.get("education", ""),
+                    data.get("profession", ""),
+                    data.get("plate", ""),
+                    data.get("note", ""),
+                    False,
+                    now,
+                    now,
+                )
+            )
+        keys.extend((member_id, k) for k in search_keys(data["name"]))
+        if pk is None or "specialties" in changeable:
+            chosen.extend((member_id, specialty_ids[s]) for s in row.specialties)
+        if done % 5000 == 0:
+            progress(done, total)
+    bulk.insert(Member, MEMBER_COLUMNS, new_rows)
+    if updated:
+        Member.objects.bulk_update(
+            updated,
+            [*PLAIN_FIELDS, "unit", "compound", "mobile_enc", "mobile_index"],
+            batch_size=1000,
+        )
+        ids = [m.pk for m in updated]
+        for start in range(0, len(ids), 900):
+            MemberSearchKey.objects.filter(member_id__in=ids[start : start + 900]).delete()
+            if "specialties" in changeable:
+                Member.specialties.through.objects.filter(
+                    member_id__in=ids[start : start + 900]
+                ).delete()
+    bulk.insert(MemberSearchKey, ["member", "key"], keys, batch=5000)
+    bulk.insert(Member.specialties.through, ["member", "specialty"], chosen, batch=5000)
+    bulk.reset_sequence(Member, MemberSearchKey, Member.specialties.through)
+    progress(total, total)
+    result = {
+        "created": len(new_rows),
+        "updated": len(updated),
+        "compounds_created": list(plan.new_compounds),
+        "specialties_created": list(plan.new_specialties),
+    }
+    audit.record(
+        "member.import",
+        actor=actor,
+        unit=plan.unit,
+        actor_name="" if actor else "hongyan import (command line)",
+        detail={"file": plan.filename, "sha256": plan.sha256, "kind": plan.kind, **result},
+    )
+    return result
