@@ -208,9 +208,3 @@ def icon(name, css="hy-icon"):
 def mismatches(plans):
     """How many compound plans are not what the branch rules ask for."""
     return sum(1 for plan in plans or () if not plan.matches)
-
-
-@register.filter
-def total(counts):
-    """The sum of a {key: number} dict's values."""
-    return sum((counts or {}).values())
