@@ -87,7 +87,9 @@ SECRET_KEY = _required_secret(
     "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
 )
 if PRODUCTION and len(SECRET_KEY) < 40:
-    raise ImproperlyConfigured("HONGYAN_SECRET_KEY is shorter than 40 characters: use a longer one.")
+    raise ImproperlyConfigured(
+        "HONGYAN_SECRET_KEY is shorter than 40 characters: use a longer one."
+    )
 
 # Personal-data keys: "kid:base64key[,kid:base64key…]", the first one encrypts new values.
 FIELD_KEYS_RAW = _required_secret(

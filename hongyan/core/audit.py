@@ -104,7 +104,9 @@ def verify_chain(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
             elif entry.prev_hash != prev_hash:
                 problems.append(ChainProblem(entry.seq, "link to the previous row altered"))
             if _hash(entry.prev_hash, entry) != entry.hash:
-                problems.append(ChainProblem(entry.seq, "altered (content does not match its hash)"))
+                problems.append(
+                    ChainProblem(entry.seq, "altered (content does not match its hash)")
+                )
             prev_hash, expected_seq = entry.hash, entry.seq + 1
         last_seq = rows[-1].seq
     head = AuditHead.objects.filter(id=1).first()

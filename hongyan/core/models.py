@@ -41,9 +41,7 @@ class Grant(models.Model):
     scope_path = "unit__path"
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "role", "unit"], name="grant_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "role", "unit"], name="grant_once")]
         verbose_name = _("授权")
         verbose_name_plural = _("授权")
 
@@ -63,6 +61,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"token #{self.pk} of {self.user}"
 
     @classmethod
     def issue(cls, user) -> tuple["ApiToken", str]:
@@ -98,6 +99,9 @@ class AuditEntry(models.Model):
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
 
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.result}"
+
 
 class AuditHead(models.Model):
     """The chain's tip (a single row). Locking it serialises appends, and it remembers
@@ -106,3 +110,6 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"audit head at #{self.last_seq}"

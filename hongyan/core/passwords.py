@@ -51,7 +51,9 @@ class ComplexityValidator:
             raise ValidationError(problems)
 
     def get_help_text(self):
-        return _("至少 %(length)d 个字符，包含小写字母、大写字母、数字、符号中的至少 %(classes)d 类。") % {
+        return _(
+            "至少 %(length)d 个字符，包含小写字母、大写字母、数字、符号中的至少 %(classes)d 类。"
+        ) % {
             "length": self.min_length,
             "classes": self.min_classes,
         }

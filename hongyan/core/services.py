@@ -38,8 +38,12 @@ def login_check(*, username: str, password: str) -> User:
 
 def _login_outcome(user: User | None, username: str, password: str) -> str:
     if user is None:
-        audit.record("auth.login", result="failed", actor_name=username[:150],
-                     detail={"reason": "unknown user"})
+        audit.record(
+            "auth.login",
+            result="failed",
+            actor_name=username[:150],
+            detail={"reason": "unknown user"},
+        )
         return "wrong"
     if user.is_locked():
         audit.record("auth.login", actor=user, result="locked")
@@ -54,8 +58,12 @@ def _login_outcome(user: User | None, username: str, password: str) -> str:
         user.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
         user.save(update_fields=["failed_logins", "locked_until"])
         audit.record("auth.login", actor=user, result="failed")
-        audit.record("auth.lockout", actor=user, result="locked",
-                     detail={"minutes": settings.LOCKOUT_MINUTES})
+        audit.record(
+            "auth.lockout",
+            actor=user,
+            result="locked",
+            detail={"minutes": settings.LOCKOUT_MINUTES},
+        )
         return "locked"
     user.failed_logins = 0
     user.locked_until = None

@@ -4,14 +4,13 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hongyan.orgs import selectors as org_selectors
-from hongyan.orgs.models import PartyOrganization, UnitKind
+from hongyan.orgs.models import UnitKind
 
 from . import services
 from .errors import DomainError
@@ -66,22 +65,6 @@ def password_change_view(request):
 HOME_KINDS = (UnitKind.COMPOUND, UnitKind.BUILDING)
 
 
-def _serving_orgs(compound):
-    """The party organisations serving a resident's compound: its own branch, or the
-    grid (joint) branch covering it.
-
-    A resident or member holds a grant on their building or compound only, so the
-    scoped selectors cannot see a branch attached higher up; the branch serving one's
-    own home is public. TODO: move into orgs.selectors (e.g. compound_serving_orgs)."""
-    if compound is None:
-        return []
-    return list(
-        PartyOrganization.objects.filter(
-            Q(unit=compound, kind__in=org_selectors.OWN_BRANCH_KINDS) | Q(covers=compound)
-        ).distinct()
-    )
-
-
 @login_required
 def home(request):
     """The figures of each unit the user holds a grant on."""
@@ -108,6 +91,6 @@ def home(request):
                 (u for u, _may_open in breadcrumbs if u.kind == UnitKind.COMPOUND), None
             )
             card["compound"] = compound
-            card["serving_orgs"] = _serving_orgs(compound)
+            card["serving_orgs"] = org_selectors.orgs_serving_home(request.user, compound)
         cards.append(card)
     return render(request, "core/home.html", {"cards": cards})

@@ -15,7 +15,7 @@ from django.db import transaction
 from hongyan.core import audit
 from hongyan.core.models import ApiToken, Grant, User
 from hongyan.core.roles import Role
-from hongyan.members.demo import build_demo_members, clear_demo_members
+from hongyan.members.demo import build_demo_members, clear_demo_members, link_demo_account
 from hongyan.orgs.loader import load_divisions, path_step
 from hongyan.orgs.models import (
     CadreAssignment,
@@ -154,7 +154,9 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         count = per_community[community.pk]
         jining = community.code.startswith(JINING_CODE)
         statuses = (
-            [jining_statuses.pop() for _ in range(count)] if jining else _statuses(rng, count, False)
+            [jining_statuses.pop() for _ in range(count)]
+            if jining
+            else _statuses(rng, count, False)
         )
         used_names: set[str] = set()
         for i, status in enumerate(statuses, start=1):
@@ -169,7 +171,11 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         for i in range(1, rng.randint(2, 5) + 1):
             natural_villages.append(
                 b.child_unit(
-                    village, i, UnitKind.NATURAL_VILLAGE, f"{i:03d}", names.natural_village(rng, used_names)
+                    village,
+                    i,
+                    UnitKind.NATURAL_VILLAGE,
+                    f"{i:03d}",
+                    names.natural_village(rng, used_names),
                 )
             )
     Unit.objects.bulk_create(compounds + natural_villages, batch_size=2000)
@@ -178,7 +184,13 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
     for compound in compounds:
         for g in range(1, rng.randint(1, 3) + 1):
             grids.append(
-                b.child_unit(compound, g, UnitKind.GRID, f"{g:02d}", f"{compound.name}第{names.chinese_number(g)}网格")
+                b.child_unit(
+                    compound,
+                    g,
+                    UnitKind.GRID,
+                    f"{g:02d}",
+                    f"{compound.name}第{names.chinese_number(g)}网格",
+                )
             )
     Unit.objects.bulk_create(grids, batch_size=2000)
     buildings = []
@@ -208,7 +220,9 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
                     CadreAssignment(
                         compound=compound,
                         cadre_name=names.person(rng),
-                        cadre_post=rng.choice(["街道党工委委员", "社区党组织委员", "社区居委会委员"]),
+                        cadre_post=rng.choice(
+                            ["街道党工委委员", "社区党组织委员", "社区居委会委员"]
+                        ),
                         since=date(2025, 1, 1) + timedelta(days=rng.randrange(0, 600)),
                         generated=True,
                     )
@@ -231,8 +245,8 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
     CadreAssignment.objects.bulk_create(b.cadres, batch_size=2000)
     register = build_demo_members(seed, progress)
     progress(
-        f"党员名册：{register['members']} 名党员，集宁区在职党员 {register['jining_in_service']} 名"
-        f" / register: {register['members']} members"
+        f"党员名册：{register['members']} 名党员，集宁区在职党员 {register['jining_in_service']} 名，"
+        f"双报到 {register['registered']} 名 / register: {register['members']} members"
     )
 
 
@@ -245,11 +259,18 @@ def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community) -> Non
             b.org(unit, OrgKind.COMMITTEE, f"中共{unit.name}委员会", rng.randint(5000, 30000))
         elif unit.kind == UnitKind.TOWNSHIP:
             if unit.name.endswith("街道"):
-                b.org(unit, OrgKind.WORKING_COMMITTEE, f"中共{unit.name}工作委员会", rng.randint(300, 3000))
+                b.org(
+                    unit,
+                    OrgKind.WORKING_COMMITTEE,
+                    f"中共{unit.name}工作委员会",
+                    rng.randint(300, 3000),
+                )
             else:
                 b.org(unit, OrgKind.COMMITTEE, f"中共{unit.name}委员会", rng.randint(150, 1200))
         elif unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
-            members = sum(c.full_members for c in by_community.get(unit.pk, [])) + rng.randint(8, 40)
+            members = sum(c.full_members for c in by_community.get(unit.pk, [])) + rng.randint(
+                8, 40
+            )
             if members > 100:
                 kind, suffix = OrgKind.COMMITTEE, "党委"
             elif members > 50:
@@ -303,6 +324,7 @@ def load_demo_city(*, password: str, seed: int = 1509, progress=print) -> dict:
         clear_demo_city()
         build_demo_city(seed, progress)
         accounts = create_demo_accounts(password)
+        link_demo_account(User.objects.get(username="member"))
         figures = county_figures()
         audit.record(
             "demo.load",

@@ -85,7 +85,9 @@ class CadreIn(Schema):
     since: date | None = None
 
 
-@router.get("/units", response=list[UnitOut], summary="搜索单位（名称或代码），或列出可见的顶层单位")
+@router.get(
+    "/units", response=list[UnitOut], summary="搜索单位（名称或代码），或列出可见的顶层单位"
+)
 @paginate(LimitOffsetPagination)
 def unit_list(request, q: str = ""):
     if q.strip():
@@ -105,7 +107,9 @@ def unit_children(request, code: str):
     return selectors.unit_children(request.user, unit)
 
 
-@router.post("/units/{code}/children", response={201: UnitOut}, summary="添加小区、自然村、网格或楼栋")
+@router.post(
+    "/units/{code}/children", response={201: UnitOut}, summary="添加小区、自然村、网格或楼栋"
+)
 def unit_add_child(request, code: str, payload: ChildIn):
     parent = selectors.unit_get(request.user, code, action="unit.create_child")
     return 201, services.unit_create_child(actor=request.user, parent=parent, **payload.dict())
@@ -136,7 +140,9 @@ def unit_branch_plan(request, code: str, mismatched: bool = False):
     ]
 
 
-@router.get("/units/{code}/party-orgs", response=list[OrgOut], tags=["party-orgs"], summary="单位上的党组织")
+@router.get(
+    "/units/{code}/party-orgs", response=list[OrgOut], tags=["party-orgs"], summary="单位上的党组织"
+)
 @paginate(LimitOffsetPagination)
 def unit_party_orgs(request, code: str):
     unit = selectors.unit_get(request.user, code, action="org.view")
@@ -156,18 +162,25 @@ def unit_party_org_create(request, code: str, payload: OrgIn):
     if len(covers) != len(set(codes)):
         found = {c.code for c in covers}
         missing = ", ".join(c for c in codes if c not in found)
-        raise DomainError("unknown_unit", _("没有这些小区：%(codes)s") % {"codes": missing},
-                          field="covers")
+        raise DomainError(
+            "unknown_unit", _("没有这些小区：%(codes)s") % {"codes": missing}, field="covers"
+        )
     return 201, services.party_org_create(actor=request.user, unit=unit, covers=covers, **data)
 
 
 @router.get("/party-orgs/{org_id}", response=OrgOut, tags=["party-orgs"], summary="党组织详情")
 def party_org_detail(request, org_id: int):
-    return access(PartyOrganization.objects.select_related("unit"), request.user,
-                  action="org.view", pk=org_id)
+    return access(
+        PartyOrganization.objects.select_related("unit"), request.user, action="org.view", pk=org_id
+    )
 
 
-@router.post("/units/{code}/cadres", response={201: dict}, tags=["party-orgs"], summary="安排干部联系包保小区")
+@router.post(
+    "/units/{code}/cadres",
+    response={201: dict},
+    tags=["party-orgs"],
+    summary="安排干部联系包保小区",
+)
 def unit_cadre_assign(request, code: str, payload: CadreIn):
     compound = selectors.unit_get(request.user, code, action="cadre.assign")
     if compound.kind != UnitKind.COMPOUND:

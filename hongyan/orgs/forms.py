@@ -22,9 +22,13 @@ class PartyOrgForm(forms.Form):
     kind = forms.ChoiceField(label=_("类别"), choices=OrgKind.choices)
     name = forms.CharField(label=_("名称"), max_length=120)
     secretary = forms.CharField(label=_("书记"), max_length=40, required=False)
-    members_count = forms.IntegerField(label=_("党员人数"), min_value=0, max_value=100000, initial=0)
+    members_count = forms.IntegerField(
+        label=_("党员人数"), min_value=0, max_value=100000, initial=0
+    )
     covers = forms.MultipleChoiceField(
-        label=_("覆盖小区"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("覆盖小区"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("仅联合党支部、网格党支部需要选择。"),
     )
 
@@ -38,5 +42,6 @@ class PartyOrgForm(forms.Form):
 class CadreForm(forms.Form):
     cadre_name = forms.CharField(label=_("包保干部姓名"), max_length=40)
     cadre_post = forms.CharField(label=_("职务"), max_length=60, required=False)
-    since = forms.DateField(label=_("包保起始日期"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label=_("包保起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

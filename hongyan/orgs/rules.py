@@ -35,7 +35,8 @@ def compound_advice(full_members: int | None) -> BranchAdvice:
     if n >= minimum:
         return BranchAdvice(
             Advice.OWN_BRANCH,
-            _("居住正式党员 %(n)d 名，达到 %(min)d 名，可单独成立党支部。") % {"n": n, "min": minimum},
+            _("居住正式党员 %(n)d 名，达到 %(min)d 名，可单独成立党支部。")
+            % {"n": n, "min": minimum},
         )
     if n > 0:
         return BranchAdvice(

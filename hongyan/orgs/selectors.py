@@ -73,6 +73,21 @@ def party_orgs_on(user, unit: Unit):
     )
 
 
+def orgs_serving_home(user, compound: Unit | None) -> list[PartyOrganization]:
+    """The party organisations serving the compound a resident or member lives in: its
+    own branch, or the grid (joint) branch covering it. A resident's grant covers only
+    their building, so the branch attached higher up is outside their scope — but the
+    branch serving one's own home is theirs to know. Only for a compound above one of
+    the user's grants."""
+    if compound is None or not any(p.startswith(compound.path) for p in visible_paths(user)):
+        return []
+    return list(
+        PartyOrganization.objects.filter(
+            Q(unit=compound, kind__in=OWN_BRANCH_KINDS) | Q(covers=compound)
+        ).distinct()
+    )
+
+
 def party_org_counts(unit: Unit) -> dict[str, int]:
     """Organisations in the unit's subtree, by kind (the caller has checked access)."""
     rows = (

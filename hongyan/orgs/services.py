@@ -72,7 +72,8 @@ def unit_create_child(*, actor, parent: Unit, kind: str, name: str, code: str = 
     ):
         raise DomainError(
             "bad_code",
-            _("代码应为上级代码 %(parent)s 后加 %(n)d 位数字。") % {"parent": parent.code, "n": digits},
+            _("代码应为上级代码 %(parent)s 后加 %(n)d 位数字。")
+            % {"parent": parent.code, "n": digits},
             field="code",
         )
     for _attempt in range(3):
@@ -88,14 +89,21 @@ def unit_create_child(*, actor, parent: Unit, kind: str, name: str, code: str = 
                     path=parent.path + path_step(n),
                     depth=parent.depth + 1,
                 )
-                audit.record("unit.create", actor=actor, obj=unit, unit=unit,
-                             detail={"name": name, "kind": kind})
+                audit.record(
+                    "unit.create",
+                    actor=actor,
+                    obj=unit,
+                    unit=unit,
+                    detail={"name": name, "kind": kind},
+                )
                 return unit
         except IntegrityError:
             if code and Unit.objects.filter(code=code).exists():
                 raise DomainError(
-                    "duplicate_code", _("代码 %(code)s 已被使用。") % {"code": code},
-                    status=409, field="code",
+                    "duplicate_code",
+                    _("代码 %(code)s 已被使用。") % {"code": code},
+                    status=409,
+                    field="code",
                 ) from None
             # a sibling was added at the same moment: take the next number
     raise DomainError("busy", _("同时添加的单位太多，请重试。"), status=409)
@@ -106,7 +114,9 @@ def unit_rename(*, actor, unit: Unit, name: str) -> Unit:
     old = unit.name
     unit.name = _clean_name(name)
     unit.save(update_fields=["name"])
-    audit.record("unit.rename", actor=actor, obj=unit, unit=unit, detail={"from": old, "to": unit.name})
+    audit.record(
+        "unit.rename", actor=actor, obj=unit, unit=unit, detail={"from": old, "to": unit.name}
+    )
     return unit
 
 
@@ -139,8 +149,11 @@ def party_org_create(
                 field="covers",
             )
         if not can(actor, "org.manage", compound.path):
-            raise DomainError("covers_outside", _("%(name)s 不在您的管辖范围内。") % {"name": compound.name},
-                              field="covers")
+            raise DomainError(
+                "covers_outside",
+                _("%(name)s 不在您的管辖范围内。") % {"name": compound.name},
+                field="covers",
+            )
     if term_years is None:
         term_years = 5 if unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE) else 3
     org = PartyOrganization.objects.create(
@@ -154,7 +167,10 @@ def party_org_create(
     if covers:
         org.covers.set(covers)
     audit.record(
-        "org.create", actor=actor, obj=org, unit=unit,
+        "org.create",
+        actor=actor,
+        obj=org,
+        unit=unit,
         detail={"name": org.name, "kind": kind, "covers": [c.code for c in covers]},
     )
     return org
@@ -174,6 +190,11 @@ def cadre_assign(*, actor, compound: Unit, cadre_name: str, cadre_post: str = ""
         raise DomainError(
             "duplicate", _("%(name)s 已在联系包保该小区。") % {"name": cadre_name}, status=409
         )
-    audit.record("cadre.assign", actor=actor, obj=assignment, unit=compound,
-                 detail={"cadre": cadre_name, "post": assignment.cadre_post})
+    audit.record(
+        "cadre.assign",
+        actor=actor,
+        obj=assignment,
+        unit=compound,
+        detail={"cadre": cadre_name, "post": assignment.cadre_post},
+    )
     return assignment

@@ -3,8 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.vary import vary_on_headers
 
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import can, scope
@@ -15,6 +17,7 @@ from .models import CHILD_CODE_DIGITS, CHILD_KINDS, OrgKind, Unit, UnitKind
 
 
 @login_required
+@vary_on_headers("HX-Request")  # the same URL answers a whole page or just the rows
 def tree(request):
     query = request.GET.get("q", "").strip()
     if query:
@@ -41,6 +44,7 @@ def unit_detail(request, code):
     plans = []
     if unit.kind in (UnitKind.COMMUNITY, UnitKind.COMPOUND):
         plans = selectors.compound_plans(unit)
+    counts = selectors.party_org_counts(unit)
     context = {
         "unit": unit,
         "breadcrumbs": selectors.unit_breadcrumbs(request.user, unit),
@@ -48,9 +52,7 @@ def unit_detail(request, code):
         "rows": [(c, counts.get(c.pk, 0), child_coverage.get(c.pk)) for c in page.object_list],
         "coverage": coverage,
         "orgs": selectors.party_orgs_on(request.user, unit),
-        "org_counts": [
-            (OrgKind(k).label, n) for k, n in sorted(selectors.party_org_counts(unit).items())
-        ],
+        "org_counts": [(kind.label, counts[kind]) for kind in OrgKind if counts.get(kind)],
         "plans": plans,
         "cadres": unit.cadres.all() if unit.kind == UnitKind.COMPOUND else [],
         "can_add_child": bool(set(CHILD_KINDS.get(unit.kind, ())) & set(CHILD_CODE_DIGITS))
@@ -89,7 +91,10 @@ def unit_add_child(request, code):
     parent = selectors.unit_get(request.user, code, action="unit.create_child")
     form = ChildUnitForm(request.POST or None, parent=parent)
     return _form_page(
-        request, parent, form, _("添加下级单位"),
+        request,
+        parent,
+        form,
+        _("添加下级单位"),
         lambda data: services.unit_create_child(actor=request.user, parent=parent, **data),
     )
 
@@ -98,7 +103,9 @@ def unit_add_child(request, code):
 def unit_add_org(request, code):
     unit = selectors.unit_get(request.user, code, action="org.manage")
     compounds = list(
-        scope(Unit.objects.filter(kind=UnitKind.COMPOUND, path__under=unit.path), request.user)[:200]
+        scope(Unit.objects.filter(kind=UnitKind.COMPOUND, path__under=unit.path), request.user)[
+            :200
+        ]
     )
     form = PartyOrgForm(request.POST or None, compounds=compounds)
 
@@ -113,8 +120,13 @@ def unit_add_org(request, code):
 @login_required
 def unit_assign_cadre(request, code):
     compound = selectors.unit_get(request.user, code, action="cadre.assign")
+    if compound.kind != UnitKind.COMPOUND:
+        raise Http404(_("联系包保只针对小区。"))
     form = CadreForm(request.POST or None)
     return _form_page(
-        request, compound, form, _("安排干部联系包保"),
+        request,
+        compound,
+        form,
+        _("安排干部联系包保"),
         lambda data: services.cadre_assign(actor=request.user, compound=compound, **data),
     )

@@ -211,8 +211,9 @@ def test_bob_may_not_assign_a_cadre(bob, login, tree):
     assert not CadreAssignment.objects.exists()
 
 
-def test_a_cadre_for_a_community_is_explained(alice, login, tree):
+def test_a_cadre_form_exists_only_for_compounds(alice, login, tree):
     response = login(alice).post(
         f"/units/{tree.community_a.code}/assign-cadre/", {"cadre_name": "李四"}
     )
-    assert "联系包保只针对小区" in text(response)
+    assert response.status_code == 404
+    assert not tree.community_a.cadres.exists()
