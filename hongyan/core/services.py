@@ -24,8 +24,6 @@ def login_check(*, username: str, password: str) -> User:
     Raises DomainError (401 for a wrong password, 423 while locked). The same message
     answers an unknown username and a wrong password, so accounts cannot be probed.
     Failures are committed before the error is raised: the count and the audit row stay."""
-    # no username holds NUL, and PostgreSQL can neither compare nor store one
-    username = username.replace("\x00", "\ufffd")
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
         outcome = _login_outcome(user, username, password)

@@ -156,9 +156,7 @@ def unit_party_org_create(request, code: str, payload: OrgIn):
     unit = selectors.unit_get(request.user, code, action="org.manage")
     data = payload.dict()
     codes = data.pop("covers")
-    # a code holding NUL exists nowhere (and PostgreSQL cannot compare with it)
-    lookup = [c for c in codes if "\x00" not in c]
-    covers = list(scope(Unit.objects.filter(code__in=lookup), request.user))
+    covers = list(scope(Unit.objects.filter(code__in=codes), request.user))
     if len(covers) != len(set(codes)):
         found = {c.code for c in covers}
         missing = ", ".join(c for c in codes if c not in found)

@@ -23,8 +23,6 @@ OWN_BRANCH_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.COMMITTEE)
 
 
 def unit_get(user, code: str, action: str = "unit.view") -> Unit:
-    if "\x00" in code:  # no code holds NUL, and PostgreSQL cannot compare with one
-        code = ""
     return access(Unit.objects.select_related("parent"), user, action=action, code=code)
 
 
@@ -44,7 +42,7 @@ def unit_child_counts(units) -> dict[int, int]:
 
 def unit_search(user, query: str, limit: int = 50):
     """Units whose name contains `query`, or whose code starts with it."""
-    query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
+    query = query.strip()
     if not query:
         return Unit.objects.none()
     match = Q(name__icontains=query)

@@ -23,8 +23,7 @@ from .models import (
 
 
 def _clean_text(value: str | None) -> str:
-    """Trimmed, without NUL characters (PostgreSQL text cannot hold them)."""
-    return (value or "").replace("\x00", "").strip()
+    return (value or "").strip()
 
 
 def _clean_name(name: str, field: str = "name") -> str:

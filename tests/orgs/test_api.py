@@ -438,14 +438,14 @@ def test_bad_input_is_a_4xx_never_a_500(api, alice, tree, path, raw):
         ("cadres", {"cadre_name": "李\x00四", "cadre_post": "委\x00员"}),
     ],
 )
-def test_nul_characters_never_reach_the_database(api, alice, tree, path, field):
-    """PostgreSQL text cannot hold NUL: such input must be cleaned or refused, never a 500."""
+def test_nul_characters_are_refused_before_the_database(api, alice, tree, path, field):
+    """PostgreSQL text cannot hold NUL: such input is refused with a 400, never a 500."""
     target = tree.compound_a if path == "cadres" else tree.community_a
+    before = Unit.objects.count(), PartyOrganization.objects.count()
     response = api(alice).post(f"/api/v1/units/{target.code}/{path}", field)
-    assert response.status_code < 500, response.content
-    if response.status_code == 201:
-        assert "\x00" not in json.dumps(response.json(), ensure_ascii=False)
-        assert "\\u0000" not in response.content.decode()
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "bad_request"
+    assert (Unit.objects.count(), PartyOrganization.objects.count()) == before
 
 
 @pytest.mark.parametrize(
@@ -457,9 +457,10 @@ def test_nul_characters_never_reach_the_database(api, alice, tree, path, field):
         "/api/v1/units?q=a%00b",
     ],
 )
-def test_nul_characters_in_the_url_are_not_a_500(api, alice, tree, url):
+def test_nul_characters_in_the_url_are_refused(api, alice, tree, url):
     response = api(alice).get(url)
-    assert response.status_code in (200, 404), response.content
+    assert response.status_code == 400, response.content
+    assert "message" in response.json()
 
 
 def test_sessions_need_a_csrf_token_for_writes_but_bearer_tokens_do_not(api, alice, tree):
