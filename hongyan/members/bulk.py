@@ -62,3 +62,7 @@ def db_date(value):
 
 def db_now():
     return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def db_datetime(value):
+    return connection.ops.adapt_datetimefield_value(value)

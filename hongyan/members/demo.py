@@ -7,7 +7,9 @@ Written for speed: one pass building plain objects, encryption in a tight loop, 
 bulk inserts (members, their pinyin keys, their specialties)."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
 
 from hongyan.core import pii
 from hongyan.core.pinyin import search_keys
@@ -28,11 +30,14 @@ from .models import (
     MOBILE_AAD,
     MOBILE_PURPOSE,
     Category,
+    CommunityPost,
+    DualRegistration,
     Member,
     MemberSearchKey,
     Plate,
     Specialty,
     Status,
+    WorkUnitPairing,
 )
 
 WORK_UNITS = (
@@ -59,8 +64,12 @@ JINING = "150902"
 
 
 def clear_demo_members() -> None:
-    """Members living in generated units go with them when the demo city is rebuilt."""
-    doomed = Member.objects.filter(unit__generated=True)
+    """The demo city is rebuilt below the communities, so every home goes: the whole
+    register with it (imported members included)."""
+    doomed = Member.objects.all()
+    DualRegistration.objects.filter(member__in=doomed.values("pk"))._raw_delete("default")
+    CommunityPost.objects.filter(member__in=doomed.values("pk"))._raw_delete("default")
+    WorkUnitPairing.objects.filter(generated=True)._raw_delete("default")
     MemberSearchKey.objects.filter(member__in=doomed.values("pk"))._raw_delete("default")
     Member.specialties.through.objects.filter(member__in=doomed.values("pk"))._raw_delete("default")
     doomed._raw_delete("default")
@@ -89,7 +98,7 @@ def _buildings_by_compound(compounds: list[Unit]) -> dict[int, list[Unit]]:
     found: dict[int, list[Unit]] = {}
     cut = 2 * (PATH_STEP + 1)  # building → grid → compound
     for building in Unit.objects.filter(kind=UnitKind.BUILDING, generated=True).only(
-        "pk", "path", "name"
+        "pk", "path", "name", "parent_id"
     ):
         compound_pk = by_path.get(building.path[:-cut])
         if compound_pk:
@@ -199,11 +208,13 @@ def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
     buildings = _buildings_by_compound(compounds)
     own, shared, community = _party_orgs()
     specialty_ids = list(Specialty.objects.values_list("pk", flat=True))
+    pairing_ids = _demo_pairings(rng, compounds)
     bulk.lock(Member)
     member_id = bulk.next_id(Member)
     now = bulk.db_now()
-    rows, keys, chosen = [], [], []
-    jining_in_service = 0
+    rows, keys, chosen, registrations, posts = [], [], [], [], []
+    heads: set[tuple] = set()
+    jining_in_service = registered = 0
     for compound in compounds:
         jining = compound.code.startswith(JINING)
         full = compound.full_members or 0
@@ -224,6 +235,8 @@ def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
             in_service = status == Status.IN_SERVICE
             jining_in_service += in_service and jining
             home = rng.choice(homes)
+            entrance = str(rng.randint(1, 4))
+            work_unit = rng.choice(WORK_UNITS) if in_service else ""
             id_number, mobile = people.id_number(area, born, male), people.mobile()
             if name in names.MONGOLIAN:
                 ethnicity = "蒙古族"
@@ -261,6 +274,12 @@ def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
                 )
             )
             keys.extend((member_id, key) for key in search_keys(name))
+            if in_service and (jining or rng.random() < 0.5):
+                registered += 1
+                registrations.append(
+                    _demo_registration(rng, member_id, compound, work_unit, pairing_ids)
+                )
+            posts.extend(_demo_posts(rng, heads, member_id, compound, home, entrance, i < full))
             if rng.random() < 0.6:
                 chosen.extend(
                     (member_id, s) for s in rng.sample(specialty_ids, rng.choice((1, 1, 2)))
@@ -269,5 +288,140 @@ def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
     bulk.insert(Member, MEMBER_COLUMNS, rows)
     bulk.insert(MemberSearchKey, ["member", "key"], keys, batch=5000)
     bulk.insert(Member.specialties.through, ["member", "specialty"], chosen, batch=5000)
+    bulk.insert(DualRegistration, REGISTRATION_COLUMNS, registrations, batch=5000)
+    bulk.insert(CommunityPost, POST_COLUMNS, posts, batch=5000)
     bulk.reset_sequence(Member, MemberSearchKey, Member.specialties.through)
-    return {"members": len(rows), "jining_in_service": jining_in_service}
+    return {
+        "members": len(rows),
+        "jining_in_service": jining_in_service,
+        "registered": registered,
+        "posts": len(posts),
+    }
+
+
+REGISTRATION_COLUMNS = [
+    "member",
+    "community",
+    "pairing",
+    "self_service",
+    "registered_at",
+    "confirmed_at",
+    "generated",
+]
+POST_COLUMNS = [
+    "member",
+    "kind",
+    "unit",
+    "building",
+    "entrance",
+    "since",
+    "elected_on",
+    "votes_for",
+    "votes_cast",
+    "generated",
+]
+SERVICES = (
+    "政策宣讲",
+    "义诊",
+    "法律咨询",
+    "环境整治",
+    "助老服务",
+    "课后托管",
+    "志愿服务",
+    "水电维修",
+)
+
+
+def _demo_pairings(rng: random.Random, compounds: list[Unit]) -> dict[tuple[int, str], int]:
+    """Work units paired with each 集宁区 community (双报到 of organisations)."""
+    communities = sorted({c.parent_id for c in compounds if c.code.startswith(JINING)})
+    pairings = []
+    for community_id in communities:
+        for work_unit in rng.sample(WORK_UNITS, rng.randint(3, 6)):
+            pairings.append(
+                WorkUnitPairing(
+                    community_id=community_id,
+                    work_unit=work_unit,
+                    party_org_name=f"{work_unit}党组织",
+                    agreement="党建共建协议",
+                    signed_on=date(2023, 1, 1) + timedelta(days=rng.randrange(0, 1000)),
+                    contact=names.person(rng),
+                    services="、".join(rng.sample(SERVICES, 2)),
+                    generated=True,
+                )
+            )
+    WorkUnitPairing.objects.bulk_create(pairings, batch_size=2000)
+    return {(p.community_id, p.work_unit): p.pk for p in pairings}
+
+
+def _demo_registration(rng, member_id, compound, work_unit, pairing_ids) -> tuple:
+    at = timezone.make_aware(datetime(2024, 3, 1, 9)) + timedelta(
+        days=rng.randrange(0, 900), minutes=rng.randrange(0, 600)
+    )
+    confirmed = at + timedelta(days=rng.randint(1, 10)) if rng.random() < 0.92 else None
+    return (
+        member_id,
+        compound.parent_id,
+        pairing_ids.get((compound.parent_id, work_unit)),
+        rng.random() < 0.4,
+        bulk.db_datetime(at),
+        bulk.db_datetime(confirmed) if confirmed else None,
+        True,
+    )
+
+
+def _demo_posts(rng, heads: set, member_id, compound, home, entrance, full: bool) -> list[tuple]:
+    """The first full members met in each place become its heads (三户四长)."""
+    out = []
+    if not full:
+        return out
+
+    def take(kind, unit_id, building="", entrance_="", meeting=False):
+        key = (kind, unit_id, building, entrance_)
+        if key in heads:
+            return
+        heads.add(key)
+        elected = votes_cast = votes_for = None
+        if meeting:
+            elected = date(2023, 1, 1) + timedelta(days=rng.randrange(0, 1200))
+            votes_cast = rng.randint(8, 40)
+            votes_for = rng.randint(votes_cast // 2 + 1, votes_cast)
+        out.append(
+            (
+                member_id,
+                kind,
+                unit_id,
+                building,
+                entrance_,
+                bulk.db_date(elected),
+                bulk.db_date(elected),
+                votes_for,
+                votes_cast,
+                True,
+            )
+        )
+
+    take("compound_head", compound.pk)
+    if home is not compound:
+        if rng.random() < 0.8:
+            take("grid_head", home.parent_id)
+        if rng.random() < 0.7:
+            take("building_head", home.pk, home.name, meeting=True)
+        if rng.random() < 0.3:
+            take("entrance_head", home.pk, home.name, entrance)
+    return out
+
+
+def link_demo_account(user) -> None:
+    """The demo `member` account is an in-service member living in its compound."""
+    grant = user.grants.select_related("unit").first()
+    member = (
+        Member.objects.filter(compound=grant.unit, status=Status.IN_SERVICE, account__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if member is not None:
+        Member.objects.filter(account=user).update(account=None)
+        member.account = user
+        member.save(update_fields=["account"])
+        DualRegistration.objects.filter(member=member).delete()  # to try self-service

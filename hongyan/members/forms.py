@@ -87,3 +87,37 @@ class ImportForm(forms.Form):
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [(u.code, label) for u, label in communities]
+
+
+class PostForm(forms.Form):
+    member = forms.ChoiceField(label=_("党员"))
+    kind = forms.ChoiceField(label=_("职务"))
+    unit = forms.ChoiceField(label=_("负责的小区、网格或楼栋"))
+    building = forms.CharField(
+        label=_("楼栋"),
+        required=False,
+        max_length=20,
+        help_text=_("楼栋长、单元长填写，如“3号楼”。"),
+    )
+    entrance = forms.CharField(label=_("单元"), required=False, max_length=10)
+    since = forms.DateField(label=_("任职日期"), required=False)
+    elected_on = forms.DateField(
+        label=_("推选会日期"), required=False, help_text=_("楼栋长由推选会产生。")
+    )
+    votes_cast = forms.IntegerField(label=_("参会户数"), required=False, min_value=1)
+    votes_for = forms.IntegerField(label=_("赞成票"), required=False, min_value=0)
+
+    def __init__(self, *args, members, units, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [(m.pk, f"{m.name} {m.home_label}") for m in members]
+        self.fields["unit"].choices = [(u.code, u.name) for u in units]
+        self.fields["kind"].choices = kinds
+
+
+class PairingForm(forms.Form):
+    work_unit = forms.CharField(label=_("报到单位"), max_length=100)
+    party_org_name = forms.CharField(label=_("单位党组织"), max_length=100)
+    agreement = forms.CharField(label=_("共建协议"), max_length=200, required=False)
+    signed_on = forms.DateField(label=_("签订日期"), required=False)
+    contact = forms.CharField(label=_("联系人"), max_length=60, required=False)
+    services = forms.CharField(label=_("服务项目"), max_length=200, required=False)

@@ -207,6 +207,11 @@ class Member(models.Model):
     plate = models.CharField(_("户牌"), max_length=10, choices=Plate.choices, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
+    # the member's own account, if they have one (self-service 双报到)
+    account = models.OneToOneField(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="member_record"
+    )
+
     generated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -305,3 +310,107 @@ class ImportBatch(models.Model):
     @property
     def ok(self) -> bool:
         return self.summary.get("errors", 1) == 0
+
+
+class PostKind(models.TextChoices):
+    """The heads of 三户四长 (which heads a place has varies: they are stored as posts)."""
+
+    COMPOUND_HEAD = "compound_head", _("小区长")
+    GRID_HEAD = "grid_head", _("网格长")
+    BUILDING_HEAD = "building_head", _("楼栋长")
+    ENTRANCE_HEAD = "entrance_head", _("单元长")
+
+
+class CommunityPost(models.Model):
+    """A member heading a compound, grid, building or entrance. A building head is
+    elected at a nomination meeting (推选会): its date and votes are kept."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="posts")
+    kind = models.CharField(_("职务"), max_length=16, choices=PostKind.choices)
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        on_delete=models.CASCADE,
+        related_name="community_posts",
+        verbose_name=_("负责的单位"),
+    )
+    building = models.CharField(_("楼栋"), max_length=20, blank=True)
+    entrance = models.CharField(_("单元"), max_length=10, blank=True)
+    since = models.DateField(_("任职日期"), null=True, blank=True)
+    elected_on = models.DateField(_("推选会日期"), null=True, blank=True)
+    votes_for = models.PositiveIntegerField(_("赞成票"), null=True, blank=True)
+    votes_cast = models.PositiveIntegerField(_("参会户数"), null=True, blank=True)
+    generated = models.BooleanField(default=False)
+
+    scope_path = "unit__path"
+
+    class Meta:
+        ordering = ["unit__path", "kind", "building", "entrance"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "unit", "building", "entrance"], name="one_head_per_place"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.member}"
+
+
+class WorkUnitPairing(models.Model):
+    """双报到 (1): a department's or company's party organisation pairs with a community."""
+
+    community = models.ForeignKey(
+        "orgs.Unit", on_delete=models.CASCADE, related_name="pairings", verbose_name=_("社区")
+    )
+    work_unit = models.CharField(_("报到单位"), max_length=100)
+    party_org_name = models.CharField(_("单位党组织"), max_length=100)
+    agreement = models.CharField(_("共建协议"), max_length=200, blank=True)
+    signed_on = models.DateField(_("签订日期"), null=True, blank=True)
+    contact = models.CharField(_("联系人"), max_length=60, blank=True)
+    services = models.CharField(_("服务项目"), max_length=200, blank=True)
+    generated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path = "community__path"
+
+    class Meta:
+        ordering = ["community__path", "work_unit"]
+        constraints = [models.UniqueConstraint(fields=["community", "work_unit"], name="pair_once")]
+
+    def __str__(self):
+        return f"{self.work_unit} → {self.community}"
+
+
+class DualRegistration(models.Model):
+    """双报到 (2): an in-service member registers with the community they live in,
+    by themselves or through a community worker; the community confirms."""
+
+    member = models.OneToOneField(
+        Member, on_delete=models.CASCADE, related_name="dual_registration"
+    )
+    community = models.ForeignKey(
+        "orgs.Unit", on_delete=models.CASCADE, related_name="dual_registrations"
+    )
+    pairing = models.ForeignKey(
+        WorkUnitPairing, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    self_service = models.BooleanField(_("本人报到"), default=False)
+    registered_at = models.DateTimeField(_("报到时间"))
+    registered_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    generated = models.BooleanField(default=False)
+
+    scope_path = "community__path"
+
+    class Meta:
+        ordering = ["-registered_at"]
+        indexes = [
+            models.Index(fields=["community", "confirmed_at"], name="dual_community_confirmed")
+        ]
+
+    def __str__(self):
+        return f"{self.member} → {self.community}"

@@ -128,3 +128,125 @@ def member_counts(unit: Unit) -> dict[str, int]:
         in_service=Count("pk", filter=Q(status="in_service")),
         plates=Count("pk", filter=~Q(plate="")),
     )
+
+
+# --- 三户四长 --------------------------------------------------------------------------------
+
+
+def compound_network(compound: Unit) -> dict:
+    """Who covers which households in a compound (the caller has checked access):
+    the compound and grid heads, and per building and entrance the member households
+    with their plates, the building head and the entrance head."""
+    from .models import CommunityPost, PostKind
+
+    posts = list(
+        CommunityPost.objects.filter(unit__path__under=compound.path)
+        .select_related("member", "unit")
+        .order_by("kind", "building", "entrance")
+    )
+    members = list(
+        Member.objects.filter(compound=compound).only(
+            "pk", "name", "building", "entrance", "room", "plate", "category"
+        )
+    )
+    building_heads = {p.building: p for p in posts if p.kind == PostKind.BUILDING_HEAD}
+    entrance_heads = {
+        (p.building, p.entrance): p for p in posts if p.kind == PostKind.ENTRANCE_HEAD
+    }
+    households: dict[tuple[str, str], dict[str, list]] = {}
+    for m in members:
+        households.setdefault((m.building, m.entrance), {}).setdefault(m.room, []).append(m)
+    places = sorted(set(households) | set(entrance_heads) | {(b, "") for b in building_heads})
+    rows = []
+    for building, entrance in places:
+        homes = households.get((building, entrance), {})
+        if not homes and (building, entrance) not in entrance_heads and entrance:
+            continue
+        rows.append(
+            {
+                "building": building,
+                "entrance": entrance,
+                "households": sorted(homes.items()),
+                "building_head": building_heads.get(building),
+                "entrance_head": entrance_heads.get((building, entrance)),
+            }
+        )
+    return {
+        "compound_heads": [p for p in posts if p.kind == PostKind.COMPOUND_HEAD],
+        "grid_heads": [p for p in posts if p.kind == PostKind.GRID_HEAD],
+        "rows": rows,
+        "households": sum(len(h) for h in households.values()),
+        "plates": sum(1 for m in members if m.plate),
+    }
+
+
+# --- 双报到 ---------------------------------------------------------------------------------
+
+# Other apps (needs, volunteers) register where a member's service records come from:
+# a function (member ids, since) -> {member id: number of tasks done since then}.
+SERVICE_SOURCES: list = []
+
+
+def register_service_source(func):
+    SERVICE_SOURCES.append(func)
+    return func
+
+
+def quarter_start(today=None):
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    return today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
+
+
+def dual_figures(unit: Unit) -> list[dict]:
+    """Per community under `unit`: registered members, confirmed, active this quarter
+    (one grouped query, plus one per registered service source)."""
+    from .models import DualRegistration
+
+    rows = list(
+        DualRegistration.objects.filter(community__path__under=unit.path)
+        .values("community", "community__code", "community__name")
+        .annotate(
+            registered=Count("pk"),
+            confirmed=Count("pk", filter=Q(confirmed_at__isnull=False)),
+        )
+        .order_by("community__code")
+    )
+    active: dict[int, int] = {}
+    if SERVICE_SOURCES and rows:
+        registered = DualRegistration.objects.filter(community__path__under=unit.path)
+        ids = dict(registered.values_list("member_id", "community_id"))
+        since = quarter_start()
+        done_by = set()
+        for source in SERVICE_SOURCES:
+            done_by |= {m for m, n in source(list(ids), since).items() if n}
+        for member_id in done_by:
+            active[ids[member_id]] = active.get(ids[member_id], 0) + 1
+    return [
+        {
+            "code": r["community__code"],
+            "name": r["community__name"],
+            "registered": r["registered"],
+            "confirmed": r["confirmed"],
+            "active_this_quarter": active.get(r["community"], 0),
+        }
+        for r in rows
+    ]
+
+
+def dual_registrations(user, *, community: Unit | None = None, pending: bool = False):
+    from .models import DualRegistration
+
+    qs = scope(DualRegistration.objects.all(), user, action="member.view")
+    if community is not None:
+        qs = qs.filter(community=community)
+    if pending:
+        qs = qs.filter(confirmed_at__isnull=True)
+    return qs.select_related("member", "member__compound", "community", "pairing")
+
+
+def pairings(user, community: Unit):
+    from .models import WorkUnitPairing
+
+    return scope(WorkUnitPairing.objects.filter(community=community), user)

@@ -289,3 +289,212 @@ def member_reveal(*, actor, member: Member, field: str, reason: str) -> str:
             detail={"field": field, "reason": reason},
         )
     return value
+
+
+# --- 三户四长: heads of compounds, grids, buildings and entrances ---------------------------
+
+POST_UNIT_KINDS = {
+    "compound_head": (UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE),
+    "grid_head": (UnitKind.GRID,),
+    "building_head": (UnitKind.BUILDING, UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE),
+    "entrance_head": (UnitKind.BUILDING, UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE),
+}
+
+
+@transaction.atomic
+def post_assign(
+    *,
+    actor,
+    member: Member,
+    kind: str,
+    unit: Unit,
+    building: str = "",
+    entrance: str = "",
+    since=None,
+    elected_on=None,
+    votes_for=None,
+    votes_cast=None,
+):
+    """Make `member` the head of a compound, grid, building or entrance in their compound.
+    A building head needs the nomination meeting that elected them (date and votes)."""
+    from .models import CommunityPost, PostKind
+
+    _check_can(actor, "member.roles", unit)
+    if kind not in PostKind.values:
+        raise DomainError("bad_kind", _("未知的职务。"), field="kind")
+    if unit.kind not in POST_UNIT_KINDS[kind]:
+        raise DomainError(
+            "bad_unit",
+            _("%(post)s 不能负责%(kind)s。")
+            % {"post": PostKind(kind).label, "kind": unit.get_kind_display()},
+            field="unit",
+        )
+    if not unit.path.startswith(member.compound.path) and not member.compound.path.startswith(
+        unit.path
+    ):
+        raise DomainError(
+            "not_resident",
+            _("%(name)s 不住在这里，不能担任这里的%(post)s。")
+            % {"name": member.name, "post": PostKind(kind).label},
+            field="member",
+        )
+    building = f.parse_short(building, 20) if building else ""
+    if unit.kind == UnitKind.BUILDING:
+        building = unit.name
+    if kind in ("building_head", "entrance_head") and not building:
+        raise DomainError("building_required", _("请填写楼栋。"), field="building")
+    entrance = f.parse_short(entrance, 10) if entrance else ""
+    if kind == "entrance_head" and not entrance:
+        raise DomainError("entrance_required", _("请填写单元。"), field="entrance")
+    if kind == "building_head":
+        if elected_on is None or not votes_cast:
+            raise DomainError(
+                "meeting_required",
+                _("楼栋长由推选会产生：请填写推选会日期和参会户数。"),
+                field="elected_on",
+            )
+        if votes_for is None or votes_for > votes_cast or votes_for * 2 <= votes_cast:
+            raise DomainError(
+                "no_majority",
+                _("赞成票应超过参会户数的一半，且不多于参会户数。"),
+                field="votes_for",
+            )
+    post, created = CommunityPost.objects.update_or_create(
+        kind=kind,
+        unit=unit,
+        building=building if kind != "grid_head" else "",
+        entrance=entrance if kind == "entrance_head" else "",
+        defaults={
+            "member": member,
+            "since": since or (elected_on if kind == "building_head" else None),
+            "elected_on": elected_on if kind == "building_head" else None,
+            "votes_for": votes_for if kind == "building_head" else None,
+            "votes_cast": votes_cast if kind == "building_head" else None,
+        },
+    )
+    audit.record(
+        "member.post_assign",
+        actor=actor,
+        obj=post,
+        unit=unit,
+        detail={
+            "kind": kind,
+            "member": member.pk,
+            "building": building,
+            "entrance": entrance,
+            "replaced": not created,
+        },
+    )
+    return post
+
+
+# --- 双报到 ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pairing_create(
+    *,
+    actor,
+    community: Unit,
+    work_unit: str,
+    party_org_name: str,
+    agreement: str = "",
+    signed_on=None,
+    contact: str = "",
+    services: str = "",
+):
+    """A work unit's party organisation pairs with a community (双报到 of organisations)."""
+    from .models import WorkUnitPairing
+
+    if community.kind not in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
+        raise DomainError("not_community", _("双报到只能向社区或嘎查村报到。"), field="community")
+    _check_can(actor, "dual.manage", community)
+    values = {}
+    for name, value, limit in (
+        ("work_unit", work_unit, 100),
+        ("party_org_name", party_org_name, 100),
+        ("agreement", agreement, 200),
+        ("contact", contact, 60),
+        ("services", services, 200),
+    ):
+        try:
+            values[name] = f.parse_short(value, limit)
+        except f.FieldProblem as exc:
+            raise DomainError("invalid", str(exc), status=422, field=name) from None
+    if not values["work_unit"] or not values["party_org_name"]:
+        raise DomainError("required", _("请填写报到单位和单位党组织。"), field="work_unit")
+    pairing, created = WorkUnitPairing.objects.get_or_create(
+        community=community,
+        work_unit=values.pop("work_unit"),
+        defaults={**values, "signed_on": signed_on},
+    )
+    if not created:
+        raise DomainError("duplicate", _("该单位已向本社区报到。"), status=409, field="work_unit")
+    audit.record(
+        "dual.pairing_create",
+        actor=actor,
+        obj=pairing,
+        unit=community,
+        detail={"work_unit": pairing.work_unit},
+    )
+    return pairing
+
+
+@transaction.atomic
+def dual_register(*, actor, member: Member):
+    """An in-service member registers with the community they live in: by themselves
+    (their own account) or entered by a community worker."""
+    from django.utils import timezone
+
+    from .models import DualRegistration, Status, WorkUnitPairing
+
+    self_service = actor is not None and getattr(member, "account_id", None) == actor.pk
+    if not self_service:
+        _check_can(actor, "dual.manage", member.unit)
+    if member.status != Status.IN_SERVICE:
+        raise DomainError("not_in_service", _("双报到面向在职党员。"), field="member")
+    if hasattr(member, "dual_registration"):
+        raise DomainError(
+            "already", _("%(name)s 已经报到过了。") % {"name": member.name}, status=409
+        )
+    community = member.compound.parent
+    pairing = (
+        WorkUnitPairing.objects.filter(community=community, work_unit=member.work_unit).first()
+        if member.work_unit
+        else None
+    )
+    registration = DualRegistration.objects.create(
+        member=member,
+        community=community,
+        pairing=pairing,
+        self_service=self_service,
+        registered_at=timezone.now(),
+        registered_by=actor,
+    )
+    audit.record(
+        "dual.register",
+        actor=actor,
+        obj=registration,
+        unit=community,
+        detail={"member": member.pk, "self_service": self_service},
+    )
+    return registration
+
+
+@transaction.atomic
+def dual_confirm(*, actor, registration):
+    from django.utils import timezone
+
+    _check_can(actor, "dual.manage", registration.community)
+    if registration.confirmed_at:
+        raise DomainError("already", _("已经确认过了。"), status=409)
+    registration.confirmed_at, registration.confirmed_by = timezone.now(), actor
+    registration.save(update_fields=["confirmed_at", "confirmed_by"])
+    audit.record(
+        "dual.confirm",
+        actor=actor,
+        obj=registration,
+        unit=registration.community,
+        detail={"member": registration.member_id},
+    )
+    return registration

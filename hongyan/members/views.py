@@ -16,8 +16,16 @@ from hongyan.core.scope import access, can, scope, visible_paths
 from hongyan.orgs.models import Unit, UnitKind
 
 from . import excel, importer, imports, selectors, services
-from .forms import ImportForm, MemberForm, RevealForm
-from .models import Category, ImportBatch, Plate, Status
+from .forms import ImportForm, MemberForm, PairingForm, PostForm, RevealForm
+from .models import (
+    Category,
+    DualRegistration,
+    ImportBatch,
+    Member,
+    Plate,
+    PostKind,
+    Status,
+)
 
 PAGE_SIZE = 50
 
@@ -71,8 +79,14 @@ def member_list(request):
 
 
 def _detail_context(request, member, **extra):
+    registration = DualRegistration.objects.filter(member=member).first()
     return {
         "member": member,
+        "registration": registration,
+        "can_register": registration is None
+        and member.status == Status.IN_SERVICE
+        and can(request.user, "dual.manage", member.unit.path),
+        "posts": member.posts.select_related("unit"),
         "can_edit": can(request.user, "member.edit", member.unit.path),
         "can_reveal": can(request.user, "member.reveal", member.unit.path),
         "reveal_form": extra.pop("reveal_form", None) or RevealForm(),
@@ -319,3 +333,153 @@ def member_export(request):
         True, f"党员名册-{label}-{stamp}.xlsx"
     )
     return response
+
+
+# --- 三户四长 and 双报到 ---------------------------------------------------------------------
+
+
+@login_required
+def unit_network(request, code):
+    """三户四长 for a compound (who covers which households); above a compound, the
+    compounds to choose from."""
+    user = request.user
+    unit = access(Unit.objects.select_related("parent"), user, action="member.view", code=code)
+    if unit.kind not in selectors.COMPOUND_KINDS:
+        compounds = scope(
+            Unit.objects.filter(kind__in=selectors.COMPOUND_KINDS, path__under=unit.path),
+            user,
+            action="member.view",
+        ).select_related("parent")[:300]
+        return render(request, "members/network.html", {"unit": unit, "compounds": compounds})
+    can_assign = can(user, "member.roles", unit.path)
+    form = None
+    if can_assign:
+        residents = list(
+            Member.objects.filter(compound=unit).order_by("building", "entrance", "name")
+        )
+        places = [
+            unit,
+            *Unit.objects.filter(
+                path__under=unit.path, kind__in=(UnitKind.GRID, UnitKind.BUILDING)
+            ).order_by("path"),
+        ]
+        form = PostForm(
+            request.POST or None, members=residents, units=places, kinds=PostKind.choices
+        )
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            member_pk, place_code = data.pop("member"), data.pop("unit")
+            member = next(m for m in residents if str(m.pk) == member_pk)
+            place = next(u for u in places if u.code == place_code)
+            try:
+                services.post_assign(actor=user, member=member, unit=place, **data)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("members:network", code=unit.code)
+    context = {"unit": unit, "network": selectors.compound_network(unit), "form": form}
+    return render(request, "members/network.html", context)
+
+
+@login_required
+def dual(request):
+    """双报到: figures per community, registrations waiting for confirmation, pairings —
+    or, for a party member's own account, their own registration."""
+    user = request.user
+    own = Member.objects.filter(account=user).select_related("compound__parent").first()
+    if not selectors.may_view_members(user):
+        if own is None:
+            raise PermissionDenied(_("您的角色不能查看双报到。"))
+        return render(request, "members/dual_self.html", {"member": own})
+    unit = (
+        access(Unit.objects, user, action="member.view", code=request.GET["unit"])
+        if request.GET.get("unit")
+        else None
+    )
+    roots = (
+        [unit] if unit else list(Unit.objects.filter(path__in=visible_paths(user, "member.view")))
+    )
+    figures = [row for root in roots for row in selectors.dual_figures(root)]
+    community = unit if unit and unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE) else None
+    pending = selectors.dual_registrations(user, community=community, pending=True)
+    page = Paginator(pending.order_by("registered_at", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "unit": unit,
+        "figures": figures[:500],
+        "page": page,
+        "community": community,
+        "pairings": selectors.pairings(user, community) if community else [],
+        "pairing_form": PairingForm()
+        if community and can(user, "dual.manage", community.path)
+        else None,
+        "own": own,
+    }
+    return render(request, "members/dual.html", context)
+
+
+@login_required
+def dual_register(request):
+    """POST: register a member (a worker, with member_id) or oneself (a member)."""
+    if request.method != "POST":
+        return redirect("members:dual")
+    user = request.user
+    if request.POST.get("member_id"):
+        member = selectors.member_get(user, request.POST["member_id"], action="dual.manage")
+    else:
+        member = Member.objects.filter(account=user).select_related("compound__parent").first()
+        if member is None:
+            raise Http404(_("没有找到您的党员信息。"))
+    try:
+        services.dual_register(actor=user, member=member)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已报到，等待社区确认。"))
+    return redirect(
+        request.POST.get("next")
+        if request.POST.get("next", "").startswith("/members/")
+        else "members:dual"
+    )
+
+
+@login_required
+def dual_confirm(request):
+    if request.method != "POST":
+        return redirect("members:dual")
+    try:
+        pk = int(request.POST.get("registration", ""))
+    except ValueError:
+        raise Http404(_("没有找到这条报到记录。")) from None
+    registration = access(
+        DualRegistration.objects.select_related("member", "community"),
+        request.user,
+        action="dual.manage",
+        pk=pk,
+    )
+    try:
+        services.dual_confirm(actor=request.user, registration=registration)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("已确认 %(name)s 的报到。") % {"name": registration.member.name}
+        )
+    return redirect(f"{reverse('members:dual')}?unit={registration.community.code}")
+
+
+@login_required
+def dual_pairing(request, code):
+    community = access(Unit.objects, request.user, action="dual.manage", code=code)
+    form = PairingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pairing_create(actor=request.user, community=community, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记单位报到。"))
+            return redirect(f"{reverse('members:dual')}?unit={community.code}")
+    return render(request, "members/pairing_form.html", {"form": form, "community": community})
