@@ -12,17 +12,17 @@ from pypinyin import Style, pinyin
 MAX_KEYS = 16
 
 
-def _readings(name: str, style) -> list[list[str]]:
-    out = []
+@lru_cache(maxsize=30_000)
+def _char_readings(ch: str, style) -> tuple[str, ...]:
+    found = pinyin(ch, style=style, heteronym=True, errors="ignore", strict=False)
+    readings = found[0] if found else []
+    # keep pypinyin's order: the commonest reading first
+    return tuple(dict.fromkeys(r.lower() for r in readings if r.isascii() and r.isalpha()))
+
+
+def _readings(name: str, style) -> list[tuple[str, ...]]:
     # character by character: a phrase dictionary would pick one reading (解放 → jie)
-    for ch in name:
-        found = pinyin(ch, style=style, heteronym=True, errors="ignore", strict=False)
-        readings = found[0] if found else []
-        # keep pypinyin's order: the commonest reading first
-        kept = list(dict.fromkeys(r.lower() for r in readings if r.isascii() and r.isalpha()))
-        if kept:
-            out.append(kept)
-    return out
+    return [r for r in (_char_readings(ch, style) for ch in name) if r]
 
 
 @lru_cache(maxsize=50_000)

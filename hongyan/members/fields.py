@@ -8,7 +8,6 @@ the import and the API too."""
 import re
 from datetime import date, datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -61,9 +60,15 @@ def text(value) -> str:
     """A cell or form value as clean text (numbers typed as numbers lose their '.0')."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, str):
+        if value.isascii():
+            return " ".join(value.split()) if _SPACES.search(value) else value.strip()
+    elif isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"\s+", " ", str(value).translate(_WIDE_ALNUM)).strip()
+    return _SPACES.sub(" ", str(value).translate(_WIDE_ALNUM)).strip()
+
+
+_SPACES = re.compile(r"\s{2,}|[\t\n\r\f\v\u3000\xa0]")
 
 
 def parse_name(value) -> str:
@@ -137,7 +142,7 @@ def parse_date(value, *, field: str = "date") -> date | None:
                 result = date(*parts)
             except ValueError:
                 break
-            if result.year < 1900 or result > timezone.localdate():
+            if result.year < 1900 or result > pii.local_today():
                 break
             return result
     raise FieldProblem(
@@ -151,9 +156,11 @@ def _choice(value, aliases: dict[str, str], allowed_labels, blank=None):
         if blank is not None:
             return blank
         raise FieldProblem(_("请填写。"))
-    for key, stored in aliases.items():
-        if raw == key:
-            return stored
+    stored = aliases.get(raw)
+    if stored is not None:
+        return stored
+    if callable(allowed_labels):
+        allowed_labels = allowed_labels()
     raise FieldProblem(
         _("“%(value)s”不在可选项中：%(allowed)s。")
         % {"value": raw, "allowed": "、".join(str(a) for a in allowed_labels)}
@@ -219,7 +226,7 @@ ETHNICITY_ALIASES |= {"汉": "汉族", "蒙": "蒙古族", "蒙族": "蒙古族"
 def parse_gender(value, id_number: str = "") -> str:
     if not text(value) and id_number:
         return pii.id_gender(id_number)
-    gender = _choice(value, GENDER_ALIASES, Gender.labels)
+    gender = _choice(value, GENDER_ALIASES, lambda: Gender.labels)
     if id_number and gender != pii.id_gender(id_number):
         raise FieldProblem(_("性别与身份证号码不一致（第 17 位单数为男，双数为女）。"))
     return gender
@@ -230,19 +237,19 @@ def parse_ethnicity(value) -> str:
 
 
 def parse_category(value) -> str:
-    return _choice(value, CATEGORY_ALIASES, Category.labels, blank=Category.FULL)
+    return _choice(value, CATEGORY_ALIASES, lambda: Category.labels, blank=Category.FULL)
 
 
 def parse_status(value) -> str:
-    return _choice(value, STATUS_ALIASES, Status.labels, blank=Status.IN_SERVICE)
+    return _choice(value, STATUS_ALIASES, lambda: Status.labels, blank=Status.IN_SERVICE)
 
 
 def parse_education(value) -> str:
-    return _choice(value, EDUCATION_ALIASES, Education.labels, blank="")
+    return _choice(value, EDUCATION_ALIASES, lambda: Education.labels, blank="")
 
 
 def parse_plate(value) -> str:
-    return _choice(value, PLATE_ALIASES, [p for p in Plate.labels if p != "无"], blank="")
+    return _choice(value, PLATE_ALIASES, lambda: [p for p in Plate.labels if p != "无"], blank="")
 
 
 def find_plate(note: str) -> tuple[str, str]:

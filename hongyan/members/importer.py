@@ -467,7 +467,7 @@ def check_file(data: bytes, filename: str, *, actor, unit: Unit | None) -> Plan:
                 plan.total_rows += 1
                 plan.add(number, column_label("name"), _("这一行没有姓名和身份证号码。"))
             continue
-        if _is_footer(cells) and not str(raw.get("id_number", "")).strip():
+        if not str(raw.get("id_number", "")).strip() and _is_footer(cells):
             continue
         plan.total_rows += 1
         errors_before = plan.error_count

@@ -1,0 +1,275 @@
+"""Benchmark: importing a 100,000-row member register (.xlsx), dry run + commit, with
+encryption and the blind index — beside a bare reader + bulk insert of the same file.
+
+    python bench/members_import.py [--rows 100000]                  # SQLite (a temp folder)
+    DATABASE_URL=postgres://postgres@127.0.0.1/hongyan_bench python bench/members_import.py
+
+Each pipeline runs in a fresh process so its peak RSS is its own. Prints rows/s, peak
+memory and the ratio full/bare (target ≥ 0.5, peak RSS < 500 MB). The PostgreSQL
+database is emptied of members first: point it at a throwaway database."""
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+COMMUNITY = "150902001001"  # 恩和路社区
+COMPOUNDS = [f"小区{n:02d}" for n in range(1, 41)]
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hongyan.settings")
+    import django
+
+    django.setup()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_file(path: Path, rows: int) -> None:
+    """A register like a community's, generated (valid check digits throughout)."""
+    from openpyxl import Workbook
+
+    from hongyan.core import pii
+    from hongyan.demo import names
+
+    rng = random.Random(42)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("党员花名册")
+    ws.append(["党员花名册（基准测试）"])
+    ws.append(
+        [
+            "序号",
+            "姓名",
+            "性别",
+            "民族",
+            "出生年月",
+            "身份证号码",
+            "联系电话",
+            "文化程度",
+            "入党时间",
+            "党员类别",
+            "所在小区",
+            "楼栋单元房号",
+            "工作单位",
+            "是否在职",
+            "特长",
+            "备注",
+        ]
+    )
+    seen = set()
+    for i in range(rows):
+        while True:
+            born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 60 * 365))
+            first17 = f"150902{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
+            if first17 not in seen:
+                seen.add(first17)
+                break
+        number = first17 + pii.id_check_char(first17)
+        ws.append(
+            [
+                i + 1,
+                names.person(rng),
+                "男" if int(number[16]) % 2 else "女",
+                "汉族",
+                f"{born.year}.{born.month:02d}",
+                number,
+                f"13{rng.randrange(0, 10**9):09d}",
+                rng.choice(["本科", "大专", "高中"]),
+                f"{born.year + 25}.07",
+                "正式党员",
+                rng.choice(COMPOUNDS),
+                f"{rng.randint(1, 20)}号楼{rng.randint(1, 4)}单元{rng.randint(1, 6)}01",
+                "集宁区第一中学",
+                rng.choice(["是", "否"]),
+                rng.choice(["法律", "医疗", "", "文艺、书法"]),
+                "",
+            ]
+        )
+    wb.save(path)
+
+
+def prepare_database():
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from hongyan.members.demo import clear_demo_members
+    from hongyan.orgs.loader import load_divisions
+    from hongyan.orgs.models import Unit, UnitKind
+    from hongyan.orgs.services import unit_create_child
+
+    load_divisions()
+    clear_demo_members()
+    community = Unit.objects.get(code=COMMUNITY)
+    existing = set(Unit.objects.filter(parent=community).values_list("name", flat=True))
+    for name in COMPOUNDS:
+        if name not in existing:
+            unit_create_child(actor=None, parent=community, kind=UnitKind.COMPOUND, name=name)
+
+
+def phase_bare(path: str) -> dict:
+    """calamine reads the sheet; every row goes straight into the table (no checks,
+    no encryption): the floor any importer stands on."""
+    import python_calamine
+
+    from hongyan.members import bulk
+    from hongyan.members.demo import clear_demo_members
+    from hongyan.members.importer import MEMBER_COLUMNS
+    from hongyan.members.models import Member
+    from hongyan.orgs.models import Unit
+
+    clear_demo_members()
+    compounds = dict(Unit.objects.filter(parent__code=COMMUNITY).values_list("name", "pk"))
+    started = time.perf_counter()
+    from django.db import transaction
+
+    with transaction.atomic():
+        sheet = python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_index(0)
+        now = bulk.db_now()
+        next_id = bulk.next_id(Member)
+        rows = []
+        for i, cells in enumerate(sheet.iter_rows()):
+            if i < 2:
+                continue
+            cpk = compounds[cells[10]]
+            rows.append(
+                (
+                    next_id,
+                    cpk,
+                    cpk,
+                    "",
+                    "",
+                    "",
+                    cells[1],
+                    "male",
+                    "汉族",
+                    None,
+                    cells[5],
+                    cells[5],
+                    str(cells[6]),
+                    "",
+                    "full",
+                    None,
+                    None,
+                    "",
+                    "",
+                    "in_service",
+                    "",
+                    "",
+                    "",
+                    "",
+                    False,
+                    now,
+                    now,
+                )
+            )
+            next_id += 1
+        bulk.insert(Member, MEMBER_COLUMNS, rows)
+    elapsed = time.perf_counter() - started
+    clear_demo_members()
+    return {"rows": len(rows), "seconds": elapsed, "peak_mb": peak_mb()}
+
+
+def phase_full(path: str) -> dict:
+    """The real thing: sniff, limits, header, every check, dry run, then the commit with
+    SM4-GCM encryption, blind indexes, pinyin keys and specialties."""
+    from hongyan.members import importer
+    from hongyan.members.demo import clear_demo_members
+    from hongyan.orgs.models import Unit
+
+    clear_demo_members()
+    data = Path(path).read_bytes()
+    unit = Unit.objects.get(code=COMMUNITY)
+    started = time.perf_counter()
+    plan = importer.check_file(data, Path(path).name, actor=None, unit=unit)
+    checked = time.perf_counter()
+    if not plan.ok:
+        return {"error": [str(p) for p in plan.problems[:5]]}
+    result = importer.commit(plan, actor=None)
+    done = time.perf_counter()
+    clear_demo_members()
+    return {
+        "rows": result["created"],
+        "seconds": done - started,
+        "dry_run_seconds": checked - started,
+        "commit_seconds": done - checked,
+        "peak_mb": peak_mb(),
+    }
+
+
+def run_phase(name: str, path: Path, env: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--file", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        sys.exit(f"phase {name} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--phase", choices=["bare", "full"])
+    parser.add_argument("--file")
+    args = parser.parse_args()
+    if args.phase:
+        setup_django()
+        result = (phase_bare if args.phase == "bare" else phase_full)(args.file)
+        print(json.dumps(result))
+        return
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        env["HONGYAN_DATA_DIR"] = tempfile.mkdtemp(prefix="hongyan-bench-")
+    os.environ.update(env)
+    setup_django()
+    from django.db import connection
+
+    cache = Path(tempfile.gettempdir()) / f"hongyan-bench-members-{args.rows}.xlsx"
+    if not cache.exists():
+        print(f"generating {args.rows:,} rows → {cache} …", flush=True)
+        make_file(cache, args.rows)
+    print(
+        f"file: {cache} ({cache.stat().st_size / 1024 / 1024:.1f} MB); database: {connection.vendor}"
+    )
+    prepare_database()
+    bare = run_phase("bare", cache, env)
+    full = run_phase("full", cache, env)
+    if "error" in full:
+        sys.exit(f"the import found problems: {full['error']}")
+    bare_rate = bare["rows"] / bare["seconds"]
+    full_rate = full["rows"] / full["seconds"]
+    print(
+        f"bare reader + bulk insert : {bare['rows']:>7,} rows in {bare['seconds']:6.1f} s = "
+        f"{bare_rate:8,.0f} rows/s, peak RSS {bare['peak_mb']:6.0f} MB"
+    )
+    print(
+        f"import (dry run + commit) : {full['rows']:>7,} rows in {full['seconds']:6.1f} s = "
+        f"{full_rate:8,.0f} rows/s, peak RSS {full['peak_mb']:6.0f} MB "
+        f"(dry run {full['dry_run_seconds']:.1f} s, commit {full['commit_seconds']:.1f} s)"
+    )
+    ratio = full_rate / bare_rate
+    print(
+        f"ratio full/bare           : {ratio:.2f} (target ≥ 0.5)  "
+        f"peak RSS {'OK' if full['peak_mb'] < 500 else 'OVER'} (target < 500 MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
