@@ -1,12 +1,14 @@
 """The demo city (乌兰察布市): the figures the issue promises, its accounts, and that
 loading it again gives the same city.
 
-Loading takes several seconds, so the city is loaded twice, once for the whole module,
-inside a transaction that is rolled back at the end; each test runs in a savepoint of it.
+Loading takes several seconds (tens on PostgreSQL), so the city is loaded twice, once
+for the whole module, inside a transaction that is rolled back at the end. The tests
+read it in that same transaction (no savepoint each: PostgreSQL would recheck the
+million deferred foreign-key checks of the load at every test's end).
 """
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.test import Client, override_settings
 
@@ -53,6 +55,14 @@ def snapshot() -> dict:
     }
 
 
+def test_before_loading_there_is_no_demo_city(db):
+    # (also the one test here that asks for the database: pytest-django sets up the
+    # test database only when some test in the run does)
+    assert Unit.objects.count() == DIVISION_COUNT
+    assert not Unit.objects.filter(generated=True).exists()
+    assert not User.objects.filter(username__in=ACCOUNTS).exists()
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The city loaded twice with the same seed; yields the snapshots after each load."""
@@ -65,9 +75,6 @@ def demo(django_db_setup, django_db_blocker):
         first = snapshot()
         second_summary = load_demo_city(password=DEMO_PASSWORD, seed=SEED, progress=lambda _: None)
         second = snapshot()
-        # check the deferred foreign keys of the loads once, here, rather than in every
-        # test's teardown (PostgreSQL would queue and recheck them each time)
-        connection.check_constraints()
         yield {
             "first": first,
             "second": second,
@@ -76,7 +83,7 @@ def demo(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
-def test_jining_has_734_compound_branches_covering_95_percent(demo, db):
+def test_jining_has_734_compound_branches_covering_95_percent(demo):
     jining = Unit.objects.get(code="150902")
     cov = coverage_of(jining)
     assert cov.with_own_branch == 734
@@ -84,7 +91,7 @@ def test_jining_has_734_compound_branches_covering_95_percent(demo, db):
     assert cov.compounds >= 734
 
 
-def test_every_county_has_compounds_and_a_plausible_rate(demo, db):
+def test_every_county_has_compounds_and_a_plausible_rate(demo):
     counties = Unit.objects.filter(kind=UnitKind.COUNTY)
     assert counties.count() == 11
     total = 0
@@ -98,21 +105,21 @@ def test_every_county_has_compounds_and_a_plausible_rate(demo, db):
     assert coverage_of(Unit.objects.get(code="1509")).compounds == total
 
 
-def test_the_printed_figures_match_the_database(demo, db):
+def test_the_printed_figures_match_the_database(demo):
     figures = demo["summaries"][1]["figures"]
     assert len(figures) == 11
     jining = next(line for line in figures if line.startswith("集宁区"))
     assert "734" in jining
 
 
-def test_loading_twice_gives_the_same_city(demo, db):
+def test_loading_twice_gives_the_same_city(demo):
     first, second = demo["first"], demo["second"]
     for key in first:
         assert first[key] == second[key], key
     assert second == snapshot()  # and nothing moved since
 
 
-def test_no_duplicates(demo, db):
+def test_no_duplicates(demo):
     codes = demo["second"]["codes"]
     assert len(codes) == len(set(codes))
     assert Unit.objects.count() == len(codes)
@@ -124,7 +131,7 @@ def test_no_duplicates(demo, db):
     assert not per_community.exists(), "two compounds of one community share a name"
 
 
-def test_generated_units_hang_below_the_divisions_with_codes_and_paths(demo, db):
+def test_generated_units_hang_below_the_divisions_with_codes_and_paths(demo):
     digits = {
         UnitKind.COMPOUND: 3,
         UnitKind.NATURAL_VILLAGE: 3,
@@ -166,7 +173,7 @@ def grant_of(username):
     return grants[0]
 
 
-def test_the_demo_accounts_of_the_design(demo, db):
+def test_the_demo_accounts_of_the_design(demo):
     expected = {
         "city_admin": (Role.CITY_ADMIN, UnitKind.CITY),
         "jining_admin": (Role.DISTRICT_ADMIN, UnitKind.COUNTY),
@@ -205,13 +212,13 @@ def token(username):
 
 
 @pytest.mark.parametrize("username", ACCOUNTS)
-def test_every_demo_account_gets_a_token(demo, db, username):
+def test_every_demo_account_gets_a_token(demo, username):
     me = token(username).get("/api/v1/me").json()
     assert me["username"] == username
     assert me["display_name"]
 
 
-def test_the_district_admin_sees_the_figure_and_the_outsider_does_not(demo, db):
+def test_the_district_admin_sees_the_figure_and_the_outsider_does_not(demo):
     jining = token("jining_admin").get("/api/v1/units/150902/coverage")
     assert jining.status_code == 200
     assert jining.json()["with_own_branch"] == 734
