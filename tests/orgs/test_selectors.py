@@ -273,3 +273,25 @@ def test_unit_roots_are_one_per_outermost_grant(make_user, tree):
         tree.street_a.code,
         tree.community_b.code,
     }
+
+
+def test_a_resident_learns_the_branch_serving_their_home(make_user, alice, tree, compounds):
+    resident = make_user(Role.RESIDENT, tree.building_a)
+    assert selectors.orgs_serving_home(resident, tree.compound_a) == [tree.org_a]
+    # a grid (joint) branch attached to the community serves the compounds it covers
+    neighbour = make_user(Role.RESIDENT, compounds.grid)
+    served = selectors.orgs_serving_home(neighbour, compounds.grid)
+    assert [o.kind for o in served] == [OrgKind.GRID_BRANCH]
+    # both: the compound's own branch and the grid branch covering it, each once
+    both = make_user(Role.RESIDENT, compounds.own_and_grid)
+    assert {o.kind for o in selectors.orgs_serving_home(both, compounds.own_and_grid)} == {
+        OrgKind.BRANCH,
+        OrgKind.GRID_BRANCH,
+    }
+
+
+def test_the_serving_branch_is_only_for_ones_own_home(make_user, charlie, tree):
+    resident = make_user(Role.RESIDENT, tree.building_a)
+    assert selectors.orgs_serving_home(resident, tree.compound_b) == []
+    assert selectors.orgs_serving_home(charlie, tree.compound_a) == []
+    assert selectors.orgs_serving_home(resident, None) == []
