@@ -56,3 +56,30 @@ class RejectNulMiddleware:
                 )
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ChineseFirstLocaleMiddleware:
+    """Pages speak Chinese unless the user chose another language (the language cookie
+    set by the switcher): an office PC with an English browser still gets Chinese.
+    The API keeps honouring Accept-Language, so scripts can ask for English errors."""
+
+    def __init__(self, get_response):
+        from django.middleware.locale import LocaleMiddleware
+
+        self.get_response = get_response
+        self.django_locale = LocaleMiddleware(get_response)
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.django_locale(request)
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in dict(settings.LANGUAGES):
+            chosen = settings.LANGUAGE_CODE
+        with translation.override(chosen):
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+            return response
