@@ -25,6 +25,7 @@ from hongyan.orgs.models import (
 
 from . import bulk
 from .models import (
+    DEFAULT_SPECIALTIES,
     ID_AAD,
     ID_PURPOSE,
     MOBILE_AAD,
@@ -207,6 +208,8 @@ def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
     )
     buildings = _buildings_by_compound(compounds)
     own, shared, community = _party_orgs()
+    for position, name in enumerate(DEFAULT_SPECIALTIES, start=1):  # a flushed test database
+        Specialty.objects.get_or_create(name=name, defaults={"position": position})
     specialty_ids = list(Specialty.objects.values_list("pk", flat=True))
     pairing_ids = _demo_pairings(rng, compounds)
     bulk.lock(Member)

@@ -50,6 +50,14 @@ def search_filter(query: str) -> Q:
     return Q(name__contains=query) | Q(specialties__name=query)
 
 
+def _leaves(q: Q):
+    for child in q.children:
+        if isinstance(child, Q):
+            yield from _leaves(child)
+        else:
+            yield child
+
+
 def member_list(
     user,
     *,
@@ -80,8 +88,11 @@ def member_list(
         qs = qs.filter(plate=plate)
     if q.strip():
         match = search_filter(q)
-        # a name or specialty match joins the specialties: keep each member once
-        qs = qs.filter(pk__in=Member.objects.filter(match).values("pk"))
+        if any(isinstance(c, tuple) and c[0].startswith("specialties") for c in _leaves(match)):
+            # a name-or-specialty match joins the specialties: keep each member once
+            qs = qs.filter(pk__in=Member.objects.filter(match).values("pk"))
+        else:
+            qs = qs.filter(match)
     return (
         qs.select_related("unit", "compound", "party_org")
         .prefetch_related("specialties")

@@ -1,0 +1,119 @@
+"""In Chromium: a community worker imports the community's sheet, reads the report,
+fixes row 57, imports again, and finds a member by the initials "lyr"."""
+
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from hongyan.core.roles import Role
+
+from .test_import import HEADERS, sheet_rows
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("HONGYAN_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "Members-E2e-2026"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        if os.environ.get("HONGYAN_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def worker(transactional_db):
+    from hongyan.core.models import Grant, User
+    from hongyan.orgs.loader import load_divisions
+    from hongyan.orgs.models import Unit
+
+    load_divisions()  # a transactional test starts from whatever the last one left
+    user = User.objects.create_user(
+        "enhe_worker", password=PASSWORD, display_name="恩和路社区工作者"
+    )
+    Grant.objects.create(
+        user=user, role=Role.COMMUNITY_WORKER, unit=Unit.objects.get(code="150902001001")
+    )
+    return user
+
+
+def register(bad_row=None) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["新体路街道恩和路社区党员花名册"])
+    ws.append(HEADERS)
+    rows = sheet_rows(60, bad_row=None if bad_row is None else bad_row - 1, compound="恩和花园")
+    rows[0] = [
+        1,
+        "梁艳荣",
+        "女",
+        "汉族",
+        "150902196203101007",
+        "13530246633",
+        "1985.07",
+        "恩和花园",
+        "文艺",
+    ]
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_worker_imports_fixes_row_57_and_finds_lyr(chromium, live_server, worker, tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    bad, good = tmp_path / "花名册.xlsx", tmp_path / "花名册-改正.xlsx"
+    bad.write_bytes(register(bad_row=57))  # the title row shifts data: Excel row 57
+    good.write_bytes(register())
+    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", "enhe_worker")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/members/import/")
+    page.set_input_files("input[type=file]", str(bad))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/members/import/\?batch=\d+"))
+    report = page.inner_text("#import-problems")
+    assert re.search(r"57\s+身份证号码\s+身份证号码校验位不正确", report), report[:400]
+    assert page.get_by_role("button", name="确认导入").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "members-01-report.png"), full_page=True)
+
+    page.goto(f"{base}/members/import/")
+    page.set_input_files("input[type=file]", str(good))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/members/import/\?batch=\d+"))
+    assert "每一行都通过了检查" in page.inner_text("body")
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_url(re.compile(r"/members/\?unit=150902001001"))
+    assert "新增 60 名" in page.inner_text("body")
+
+    page.fill("#member-q", "lyr")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#member-rows').innerText.includes('共 1 名党员')"
+    )
+    rows = page.inner_text("#member-rows")
+    assert "梁艳荣" in rows and "135****6633" in rows and "13530246633" not in rows
+    page.screenshot(path=str(ARTIFACTS / "members-02-found-lyr.png"), full_page=True)
