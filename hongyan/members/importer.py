@@ -457,7 +457,10 @@ def check_file(data: bytes, filename: str, *, actor, unit: Unit | None) -> Plan:
     seen_ids: dict[str, int] = {}
     new_compounds: dict[str, int] = {}
     new_specialties: dict[str, int] = {}
-    for number, cells in rows[header_index + 1 :]:
+    data_rows, rows = rows[header_index + 1 :], None  # the title rows are no longer needed
+    for index in range(len(data_rows)):
+        number, cells = data_rows[index]
+        data_rows[index] = None  # free each sheet row once read
         raw: dict = {}
         for j, name in columns.items():
             value = cells[j] if j < len(cells) else ""
@@ -701,6 +704,25 @@ def commit(plan: Plan, *, actor, progress=lambda _done, _total: None) -> dict:
     for column in plan.columns:
         changeable.add(column)
         changeable.update(UPDATED_BY.get(column, ()))
+    ids = list(existing)
+    for start in range(0, len(ids), 900):  # their keys (and specialties) are rewritten below
+        MemberSearchKey.objects.filter(member_id__in=ids[start : start + 900]).delete()
+        if "specialties" in changeable:
+            Member.specialties.through.objects.filter(
+                member_id__in=ids[start : start + 900]
+            ).delete()
+    created = 0
+
+    def flush():
+        nonlocal created
+        bulk.insert(Member, MEMBER_COLUMNS, new_rows)
+        bulk.insert(MemberSearchKey, ["member", "key"], keys, batch=5000)
+        bulk.insert(Member.specialties.through, ["member", "specialty"], chosen, batch=5000)
+        created += len(new_rows)
+        new_rows.clear()
+        keys.clear()
+        chosen.clear()
+
     total = len(plan.rows)
     for done, row in enumerate(plan.rows, start=1):
         data = row.data
@@ -756,27 +778,19 @@ def commit(plan: Plan, *, actor, progress=lambda _done, _total: None) -> dict:
         if pk is None or "specialties" in changeable:
             chosen.extend((member_id, specialty_ids[s]) for s in row.specialties)
         if done % 5000 == 0:
+            flush()  # in slices: memory stays flat however long the sheet
             progress(done, total)
-    bulk.insert(Member, MEMBER_COLUMNS, new_rows)
+    flush()
     if updated:
         Member.objects.bulk_update(
             updated,
             [*PLAIN_FIELDS, "unit", "compound", "mobile_enc", "mobile_index"],
             batch_size=1000,
         )
-        ids = [m.pk for m in updated]
-        for start in range(0, len(ids), 900):
-            MemberSearchKey.objects.filter(member_id__in=ids[start : start + 900]).delete()
-            if "specialties" in changeable:
-                Member.specialties.through.objects.filter(
-                    member_id__in=ids[start : start + 900]
-                ).delete()
-    bulk.insert(MemberSearchKey, ["member", "key"], keys, batch=5000)
-    bulk.insert(Member.specialties.through, ["member", "specialty"], chosen, batch=5000)
     bulk.reset_sequence(Member, MemberSearchKey, Member.specialties.through)
     progress(total, total)
     result = {
-        "created": len(new_rows),
+        "created": created,
         "updated": len(updated),
         "compounds_created": list(plan.new_compounds),
         "specialties_created": list(plan.new_specialties),
