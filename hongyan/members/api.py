@@ -209,3 +209,23 @@ def member_reveal(request, member_id: int, payload: RevealIn):
         actor=request.user, member=member, field=payload.field, reason=payload.reason
     )
     return {"field": payload.field, "value": value}
+
+
+class DualFiguresOut(Schema):
+    code: str
+    name: str
+    registered: int
+    confirmed: int
+    active_this_quarter: int
+
+
+@router.get(
+    "/units/{code}/dual-registration",
+    response=list[DualFiguresOut],
+    tags=["members"],
+    summary="双报到：各社区已报到、已确认、本季度参与服务的在职党员数",
+)
+@paginate(LimitOffsetPagination)
+def unit_dual_figures(request, code: str):
+    unit = access(Unit.objects, request.user, action="member.view", code=code)
+    return selectors.dual_figures(unit)

@@ -217,3 +217,11 @@ def test_pairing(login, people, bob, tree):
     assert registration.pairing.work_unit == "集宁区第一中学"
     again = login(bob).post(url, {"work_unit": "集宁区第一中学", "party_org_name": "集宁一中党委"})
     assert again.status_code == 200 and again.context["form"].errors
+
+
+def test_dual_figures_api(api, people, bob, charlie, tree):
+    services.dual_register(actor=bob, member=people.liang)
+    body = api(bob).get(f"/api/v1/units/{tree.community_a.code}/dual-registration").json()
+    assert body["count"] == 1 and body["items"][0]["registered"] == 1
+    url = f"/api/v1/units/{tree.community_a.code}/dual-registration"
+    assert api(charlie).get(url).status_code == 404
