@@ -274,6 +274,102 @@ def _xlsx_prescan(archive: zipfile.ZipFile) -> list[tuple[int, str]]:
     return sorted(set(formulas))
 
 
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes | None:
+    """One stream of an OLE2 compound file (the container of .xls), or None."""
+    import struct
+
+    sector = 1 << struct.unpack_from("<H", data, 30)[0]
+    mini_sector = 1 << struct.unpack_from("<H", data, 32)[0]
+    (n_fat,) = struct.unpack_from("<I", data, 44)
+    (first_dir,) = struct.unpack_from("<I", data, 48)
+    (mini_cutoff,) = struct.unpack_from("<I", data, 56)
+    (first_minifat,) = struct.unpack_from("<I", data, 60)
+    (first_difat,) = struct.unpack_from("<I", data, 68)
+
+    def read_sector(n: int) -> bytes:
+        return data[(n + 1) * sector : (n + 2) * sector]
+
+    difat = list(struct.unpack_from("<109I", data, 76))
+    seen = 0
+    while first_difat < 0xFFFFFFFA and seen < 10_000:
+        block = read_sector(first_difat)
+        entries = struct.unpack(f"<{sector // 4}I", block)
+        difat += entries[:-1]
+        first_difat = entries[-1]
+        seen += 1
+    fat: list[int] = []
+    for n in difat[:n_fat]:
+        fat += struct.unpack(f"<{sector // 4}I", read_sector(n))
+
+    def chain(start: int, table: list[int], limit: int) -> list[int]:
+        out = []
+        while start < 0xFFFFFFFA and len(out) < limit:
+            out.append(start)
+            start = table[start] if start < len(table) else 0xFFFFFFFE
+        return out
+
+    directory = b"".join(read_sector(n) for n in chain(first_dir, fat, 100_000))
+    entries = []
+    for off in range(0, len(directory) - 127, 128):
+        length = struct.unpack_from("<H", directory, off + 64)[0]
+        name = directory[off : off + max(length - 2, 0)].decode("utf-16-le", "replace")
+        start, size = struct.unpack_from("<II", directory, off + 116)
+        entries.append((name, start, size))
+    if not entries:
+        return None
+    for name, start, size in entries:
+        if name not in wanted:
+            continue
+        if size >= mini_cutoff:
+            return b"".join(read_sector(n) for n in chain(start, fat, 1_000_000))[:size]
+        root_name, root_start, root_size = entries[0]
+        mini_stream = b"".join(read_sector(n) for n in chain(root_start, fat, 1_000_000))
+        minifat: list[int] = []
+        for n in chain(first_minifat, fat, 100_000):
+            minifat += struct.unpack(f"<{sector // 4}I", read_sector(n))
+        return b"".join(
+            mini_stream[m * mini_sector : (m + 1) * mini_sector]
+            for m in chain(start, minifat, 1_000_000)
+        )[:size]
+    return None
+
+
+def _xls_formulas(data: bytes) -> list[tuple[int, str]]:
+    """FORMULA records of the first worksheet of a BIFF8 .xls (calamine reads only their
+    cached values). A file this reader cannot follow yields none: calamine decides."""
+    import struct
+
+    try:
+        stream = _ole_stream(data, ("Workbook", "Book"))
+        if not stream:
+            return []
+        found, pos, sheet_index = [], 0, -1
+        while pos + 4 <= len(stream):
+            kind, length = struct.unpack_from("<HH", stream, pos)
+            body = stream[pos + 4 : pos + 4 + length]
+            pos += 4 + length
+            if kind == 0x0809 and len(body) >= 4:  # BOF: which substream starts
+                if struct.unpack_from("<H", body, 2)[0] == 0x0010:
+                    sheet_index += 1
+            elif kind == 0x0006 and sheet_index == 0 and len(body) >= 4:
+                row, col = struct.unpack_from("<HH", body, 0)
+                found.append((row + 1, _column_letter(col)))
+            elif sheet_index > 0:
+                break
+        return found
+    except (struct.error, IndexError, ValueError):
+        return []
+
+
 def _decode_csv(data: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -301,6 +397,8 @@ def read_rows(data: bytes, kind: str) -> tuple[list[tuple[int, list]], list[tupl
 
     if kind == "xlsx":
         formulas = _xlsx_prescan(_check_zip(data))
+    elif kind == "xls":
+        formulas = _xls_formulas(data)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
@@ -447,8 +545,16 @@ def check_file(data: bytes, filename: str, *, actor, unit: Unit | None) -> Plan:
     plan.columns = set(columns.values())
     by_name, new_parent = _compounds_for(plan.unit, actor)
     plan.compounds = dict(by_name)
-    for row_number, column in formulas:
-        plan.add(row_number, column, _("单元格含公式，请改为直接填写数值后再导入。"))
+    for row_number, letter in formulas:
+        index = 0
+        for ch in letter:
+            index = index * 26 + ord(ch) - 64
+        field_name = columns.get(index - 1)
+        plan.add(
+            row_number,
+            labels.get(field_name, letter) if field_name else letter,
+            _("单元格含公式，请改为直接填写数值后再导入。"),
+        )
 
     def column_label(name: str) -> str:
         return labels.get(name) or str(COLUMN_LABELS.get(name) or f.label(name))

@@ -355,3 +355,10 @@ def test_template_download(login, tree, bob):
     # the template itself imports cleanly (its example row included)
     plan = importer.check_file(response.content, "模板.xlsx", actor=bob, unit=tree.community_a)
     assert plan.ok, [str(p) for p in plan.problems]
+
+
+def test_formula_cells_in_an_xls_are_refused(tree, bob):
+    # made with xlwt: row 3's name is the formula "李"&"四" (calamine sees only "")
+    plan = check((FIXTURES / "formula.xls").read_bytes(), "formula.xls", actor=bob)
+    assert not plan.ok
+    assert any(p.row == 3 and p.column == "姓名" and "公式" in p.message for p in plan.problems)
