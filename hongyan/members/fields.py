@@ -7,6 +7,7 @@ the import and the API too."""
 
 import re
 from datetime import date, datetime
+from functools import lru_cache, wraps
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,6 +49,21 @@ def label(field: str) -> str:
 
 class FieldProblem(ValueError):
     pass
+
+
+def _memo(func):
+    """Cache a parser for hashable values: a register repeats 汉族, 本科, 1962.03 … across
+    thousands of rows (problems are raised afresh, never cached)."""
+    cached = lru_cache(maxsize=4096)(func)
+
+    @wraps(func)
+    def parse(value, *args):
+        try:
+            return cached(value, *args)
+        except TypeError:  # unhashable (a list from the API)
+            return func(value, *args)
+
+    return parse
 
 
 # full-width digits and Latin letters become ASCII; Chinese punctuation (，。、) stays
@@ -114,6 +130,7 @@ _DATE_PATTERNS = (
 )
 
 
+@_memo
 def parse_date(value, *, field: str = "date") -> date | None:
     """1962.03 → 1962-03-01; 1975年6月; 1988-11-02; 1990/1/1; an Excel date; blank → None."""
     if value is None or value == "":
@@ -232,22 +249,27 @@ def parse_gender(value, id_number: str = "") -> str:
     return gender
 
 
+@_memo
 def parse_ethnicity(value) -> str:
     return _choice(value, ETHNICITY_ALIASES, ["汉族", "蒙古族", "回族", "满族", "…"], blank="汉族")
 
 
+@_memo
 def parse_category(value) -> str:
     return _choice(value, CATEGORY_ALIASES, lambda: Category.labels, blank=Category.FULL)
 
 
+@_memo
 def parse_status(value) -> str:
     return _choice(value, STATUS_ALIASES, lambda: Status.labels, blank=Status.IN_SERVICE)
 
 
+@_memo
 def parse_education(value) -> str:
     return _choice(value, EDUCATION_ALIASES, lambda: Education.labels, blank="")
 
 
+@_memo
 def parse_plate(value) -> str:
     return _choice(value, PLATE_ALIASES, lambda: [p for p in Plate.labels if p != "无"], blank="")
 
