@@ -1,5 +1,7 @@
 """Scoped reads of the member register. Every read starts from core.scope."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -167,7 +169,14 @@ def compound_network(compound: Unit) -> dict:
     households: dict[tuple[str, str], dict[str, list]] = {}
     for m in members:
         households.setdefault((m.building, m.entrance), {}).setdefault(m.room, []).append(m)
-    places = sorted(set(households) | set(entrance_heads) | {(b, "") for b in building_heads})
+    places = set(households) | set(entrance_heads)
+    with_rows = {b for b, _e in places}
+    places |= {(b, "") for b in building_heads if b not in with_rows}  # a head, no households yet
+
+    def natural(place):
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", f"{place[0]}|{place[1]}")]
+
+    places = sorted(places, key=natural)
     rows = []
     for building, entrance in places:
         homes = households.get((building, entrance), {})
