@@ -43,7 +43,13 @@ def cmd_demo(args) -> int:
     started = time.monotonic()
     print("迁移数据库 / migrating the database …", flush=True)
     _migrate()
-    summary = load_demo_city(password=password, seed=args.seed, progress=print)
+    from hongyan.core.errors import DomainError
+
+    try:
+        summary = load_demo_city(password=password, seed=args.seed, progress=print)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
     print(f"演示城市已载入，用时 {time.monotonic() - started:.1f} 秒 / demo city loaded.")
     for line in summary["figures"]:
         print("  " + line)

@@ -9,10 +9,12 @@ import random
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from hongyan.core import audit
+from hongyan.core.errors import DomainError
 from hongyan.core.models import ApiToken, Grant, User
 from hongyan.core.roles import Role
 from hongyan.members.demo import build_demo_members, clear_demo_members, link_demo_account
@@ -48,8 +50,9 @@ DEMO_ACCOUNTS = [
 
 
 def clear_demo_city():
-    """Remove what the generator makes: everything below the villages and communities,
-    all party organisations, cadre assignments and the demo accounts."""
+    """Remove what the generator makes — and with it anything else below the villages and
+    communities, every party organisation and cadre assignment, and the demo accounts'
+    grants: the demo database is the demo's alone (production refuses to load it)."""
     usernames = [a[0] for a in DEMO_ACCOUNTS]
     clear_demo_members()
     ApiToken.objects.filter(user__username__in=usernames).delete()
@@ -318,6 +321,14 @@ def county_figures() -> list[str]:
 
 
 def load_demo_city(*, password: str, seed: int = 1509, progress=print) -> dict:
+    """Load or rebuild the demo city. Rebuilding replaces everything below the villages
+    and communities and every party organisation, so production refuses it."""
+    if settings.PRODUCTION:
+        raise DomainError(
+            "demo_in_production",
+            "演示城市会替换社区以下的全部数据，生产模式下不能载入。"
+            " / The demo city replaces everything below the communities: refused in production mode.",
+        )
     progress("载入行政区划 / loading the divisions …")
     with transaction.atomic():
         load_divisions()

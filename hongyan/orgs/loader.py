@@ -32,10 +32,13 @@ def load_divisions(path: Path = DIVISIONS_CSV) -> dict[str, int]:
     """Create the divisions that are missing and rename those whose name changed.
     Returns {"created": n, "updated": n}; running it twice changes nothing."""
     rows = read_divisions(path)
-    existing = {u.code: u for u in Unit.objects.filter(generated=False)}
-    children_count: dict[int | None, int] = {}
+    existing = {u.code: u for u in Unit.objects.filter(depth__lte=4)}
+    # the highest sibling number in use under each parent (not the count: a deleted
+    # sibling leaves a gap, and numbering from the count would reuse a taken path)
+    last_step: dict[int | None, int] = {}
     for unit in existing.values():
-        children_count[unit.parent_id] = children_count.get(unit.parent_id, 0) + 1
+        step = int(unit.path[-PATH_STEP - 1 : -1])
+        last_step[unit.parent_id] = max(last_step.get(unit.parent_id, 0), step)
     created = updated = 0
     # parents before children; siblings numbered in code order, so paths are stable
     for row in sorted(rows, key=lambda r: (len(r["code"]), r["code"])):
@@ -44,8 +47,8 @@ def load_divisions(path: Path = DIVISIONS_CSV) -> dict[str, int]:
         parent = existing.get(row["parent_code"].strip()) if row["parent_code"].strip() else None
         unit = existing.get(code)
         if unit is None:
-            n = children_count.get(parent.pk if parent else None, 0) + 1
-            children_count[parent.pk if parent else None] = n
+            n = last_step.get(parent.pk if parent else None, 0) + 1
+            last_step[parent.pk if parent else None] = n
             unit = Unit.objects.create(
                 code=code,
                 name=name,

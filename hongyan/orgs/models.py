@@ -96,7 +96,14 @@ class Unit(models.Model):
 
     class Meta:
         ordering = ["path"]
-        indexes = [models.Index(fields=["kind", "path"], name="unit_kind_path")]
+        indexes = [
+            # pattern ops so that PostgreSQL serves `kind = … AND path LIKE 'p%'` from it
+            models.Index(
+                fields=["kind", "path"],
+                name="unit_kind_path",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            )
+        ]
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
 

@@ -224,3 +224,13 @@ def test_the_district_admin_sees_the_figure_and_the_outsider_does_not(demo):
     assert jining.json()["with_own_branch"] == 734
     assert token("fengzhen_admin").get("/api/v1/units/150902/coverage").status_code == 404
     assert token("community_worker").get("/api/v1/units/150902/coverage").status_code == 404
+
+
+def test_production_refuses_to_load_the_demo_over_real_data(db, tree):
+    from hongyan.core.errors import DomainError
+
+    before = Unit.objects.count(), PartyOrganization.objects.count()
+    with override_settings(PRODUCTION=True), pytest.raises(DomainError) as refused:
+        load_demo_city(password=DEMO_PASSWORD, seed=1509, progress=lambda _m: None)
+    assert refused.value.code == "demo_in_production"
+    assert (Unit.objects.count(), PartyOrganization.objects.count()) == before

@@ -112,6 +112,19 @@ def test_loading_into_an_empty_tree_creates_every_row_with_the_same_paths():
 
 
 @pytest.mark.django_db
+def test_a_division_missing_from_a_gap_comes_back_on_a_fresh_path():
+    """Deleting the first child leaves a gap; the reload must not reuse a taken path."""
+    township = Unit.objects.get(code="150902105")
+    first, *rest = Unit.objects.filter(parent=township, grants__isnull=True).order_by("path")
+    first.delete()
+    assert load_divisions() == {"created": 1, "updated": 0}
+    back = Unit.objects.get(code=first.code)
+    assert back.parent == township and back.path.startswith(township.path)
+    assert back.path not in {u.path for u in rest}
+    assert Unit.objects.filter(parent=township).count() == len(rest) + 1
+
+
+@pytest.mark.django_db
 def test_a_renamed_division_is_updated_in_place(tmp_path):
     changed = tmp_path / "divisions.csv"
     shutil.copy(DIVISIONS_CSV, changed)
