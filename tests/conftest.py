@@ -31,6 +31,8 @@ COMMUNITY_A = "150902001001"  # 恩和路社区居民委员会 (bob's)
 COMMUNITY_A2 = "150902001002"  # 体育场社区居民委员会 (alice's, not bob's)
 COMMUNITY_B = "150902002001"  # 龙湾社区居民委员会 (charlie's)
 
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

@@ -4,7 +4,6 @@ fixes row 57, imports again, and finds a member by the initials "lyr"."""
 import io
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,23 +18,6 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = os.environ.get("HONGYAN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "Members-E2e-2026"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
-        if os.environ.get("HONGYAN_REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -78,12 +60,12 @@ def register(bad_row=None) -> bytes:
     return out.getvalue()
 
 
-def test_worker_imports_fixes_row_57_and_finds_lyr(chromium, live_server, worker, tmp_path):
+def test_worker_imports_fixes_row_57_and_finds_lyr(browser, live_server, worker, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     bad, good = tmp_path / "花名册.xlsx", tmp_path / "花名册-改正.xlsx"
     bad.write_bytes(register(bad_row=57))  # the title row shifts data: Excel row 57
     good.write_bytes(register())
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
     base = live_server.url
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", "enhe_worker")
