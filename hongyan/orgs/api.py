@@ -5,6 +5,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import access, scope
@@ -112,7 +113,9 @@ def unit_children(request, code: str):
 )
 def unit_add_child(request, code: str, payload: ChildIn):
     parent = selectors.unit_get(request.user, code, action="unit.create_child")
-    return 201, services.unit_create_child(actor=request.user, parent=parent, **payload.dict())
+    return Status(
+        201, services.unit_create_child(actor=request.user, parent=parent, **payload.dict())
+    )
 
 
 @router.get("/units/{code}/coverage", response=CoverageOut, summary="小区党组织覆盖情况")
@@ -163,7 +166,9 @@ def unit_party_org_create(request, code: str, payload: OrgIn):
         raise DomainError(
             "unknown_unit", _("没有这些小区：%(codes)s") % {"codes": missing}, field="covers"
         )
-    return 201, services.party_org_create(actor=request.user, unit=unit, covers=covers, **data)
+    return Status(
+        201, services.party_org_create(actor=request.user, unit=unit, covers=covers, **data)
+    )
 
 
 @router.get("/party-orgs/{org_id}", response=OrgOut, tags=["party-orgs"], summary="党组织详情")
@@ -184,9 +189,12 @@ def unit_cadre_assign(request, code: str, payload: CadreIn):
     if compound.kind != UnitKind.COMPOUND:
         raise DomainError("not_compound", _("联系包保只针对小区。"))
     assignment = services.cadre_assign(actor=request.user, compound=compound, **payload.dict())
-    return 201, {
-        "id": assignment.pk,
-        "compound_code": compound.code,
-        "cadre_name": assignment.cadre_name,
-        "cadre_post": assignment.cadre_post,
-    }
+    return Status(
+        201,
+        {
+            "id": assignment.pk,
+            "compound_code": compound.code,
+            "cadre_name": assignment.cadre_name,
+            "cadre_post": assignment.cadre_post,
+        },
+    )
