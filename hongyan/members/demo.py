@@ -98,9 +98,8 @@ def _buildings_by_compound(compounds: list[Unit]) -> dict[int, list[Unit]]:
     by_path = {c.path: c.pk for c in compounds}
     found: dict[int, list[Unit]] = {}
     cut = 2 * (PATH_STEP + 1)  # building → grid → compound
-    for building in Unit.objects.filter(kind=UnitKind.BUILDING, generated=True).only(
-        "pk", "path", "name", "parent_id"
-    ):
+    buildings = Unit.objects.filter(kind=UnitKind.BUILDING, generated=True).order_by("path")
+    for building in buildings.only("pk", "path", "name", "parent_id"):
         compound_pk = by_path.get(building.path[:-cut])
         if compound_pk:
             found.setdefault(compound_pk, []).append(building)
