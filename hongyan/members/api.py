@@ -8,6 +8,7 @@ from typing import Literal
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import access, scope
@@ -181,7 +182,7 @@ def member_create(request, payload: MemberIn):
     unit = _home_unit(request.user, data.pop("unit"))
     party_org = _party_org(request.user, data.pop("party_org_id", None))
     member = services.member_create(actor=request.user, unit=unit, party_org=party_org, **data)
-    return 201, selectors.member_get(request.user, member.pk)
+    return Status(201, selectors.member_get(request.user, member.pk))
 
 
 @router.patch("/members/{member_id}", response=MemberOut, summary="修改党员信息（只改给出的字段）")

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,13 @@ from hongyan.core import pii
 AAD = "member.id_number"
 KEY_A = "k1:" + base64.b64encode(b"A" * 16).decode()
 KEY_B = "k2:" + base64.b64encode(b"B" * 16).decode()
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """Messages are checked in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def make_id(area: str, born: date, seq: int) -> str:

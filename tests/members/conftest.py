@@ -6,12 +6,20 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from hongyan.core import pii
 from hongyan.members import services
 from hongyan.members.models import Member
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """Messages are checked in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def make_id(area: str = "150902", born: date = date(1980, 5, 17), seq: int = 123) -> str:
