@@ -92,7 +92,7 @@ class CadreIn(Schema):
 @paginate(LimitOffsetPagination)
 def unit_list(request, q: str = ""):
     if q.strip():
-        return list(selectors.unit_search(request.user, q, limit=200))
+        return selectors.unit_search(request.user, q)
     return selectors.unit_roots(request.user)
 
 

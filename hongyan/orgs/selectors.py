@@ -40,15 +40,15 @@ def unit_child_counts(units) -> dict[int, int]:
     return {row["parent"]: row["n"] for row in rows}
 
 
-def unit_search(user, query: str, limit: int = 50):
-    """Units whose name contains `query`, or whose code starts with it."""
+def unit_search(user, query: str):
+    """Units whose name contains `query`, or whose code starts with it (callers page)."""
     query = query.strip()
     if not query:
         return Unit.objects.none()
     match = Q(name__icontains=query)
     if query.isdigit():
         match |= Q(code__startswith=query)
-    return scope(Unit.objects.filter(match), user).select_related("parent")[:limit]
+    return scope(Unit.objects.filter(match), user).select_related("parent")
 
 
 def unit_breadcrumbs(user, unit: Unit) -> list[tuple[Unit, bool]]:

@@ -15,13 +15,15 @@ from . import selectors, services
 from .forms import CadreForm, ChildUnitForm, PartyOrgForm
 from .models import CHILD_CODE_DIGITS, CHILD_KINDS, OrgKind, Unit, UnitKind
 
+TREE_SEARCH_LIMIT = 50  # orgs/_unit_rows.html says so when the list is cut here
+
 
 @login_required
 @vary_on_headers("HX-Request")  # the same URL answers a whole page or just the rows
 def tree(request):
     query = request.GET.get("q", "").strip()
     if query:
-        units = list(selectors.unit_search(request.user, query))
+        units = list(selectors.unit_search(request.user, query)[:TREE_SEARCH_LIMIT])
     else:
         units = selectors.unit_roots(request.user)
     counts = selectors.unit_child_counts(units)
