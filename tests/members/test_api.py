@@ -272,3 +272,13 @@ def test_reveal_wrong_role_and_outsider(api, people, make_user, tree, charlie):
     response = api(charlie).post(url, {"field": "id_number", "reason": "核对组织关系"})
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="member.reveal").exists()
+
+
+def test_a_building_head_sees_only_their_building(api, people, make_user, tree):
+    head = make_user(Role.BUILDING_HEAD, tree.building_a)
+    assert names(api(head).get("/api/v1/members")) == ["单雄信"]
+    assert api(head).get(f"/api/v1/members/{people.liang.pk}").status_code == 404
+    reveal = api(head).post(
+        f"/api/v1/members/{people.shan.pk}/reveal", {"field": "mobile", "reason": "通知开会事宜"}
+    )
+    assert reveal.status_code == 403

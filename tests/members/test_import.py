@@ -362,3 +362,21 @@ def test_formula_cells_in_an_xls_are_refused(tree, bob):
     plan = check((FIXTURES / "formula.xls").read_bytes(), "formula.xls", actor=bob)
     assert not plan.ok
     assert any(p.row == 3 and p.column == "姓名" and "公式" in p.message for p in plan.problems)
+
+
+def test_abandoned_uploads_are_swept_after_a_day(login, tree, bob, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hongyan.members.imports import sweep_uploads
+
+    settings.MEDIA_ROOT = tmp_path
+    upload(login(bob), xlsx_bytes(sheet_rows(1)), "名册.xlsx")
+    batch = ImportBatch.objects.get()
+    assert sweep_uploads() == 0
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert sweep_uploads() == 1
+    assert not any((tmp_path / "imports").iterdir())
+    response = login(bob).post(reverse("members:import_commit"), {"batch": batch.pk})
+    assert response.status_code == 302 and Member.objects.count() == 0  # "please upload again"
