@@ -2,7 +2,7 @@
 mobiles are masked in every response; `POST /members/{id}/reveal` returns one value
 to a permitted user, with the reason recorded in the audit log."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from hongyan.core.scope import access, scope
 from hongyan.orgs.models import PartyOrganization, Unit
 
 from . import selectors, services
+from .models import DualRegistration, Member
 
 router = Router(tags=["members"])
 
@@ -230,3 +231,44 @@ class DualFiguresOut(Schema):
 def unit_dual_figures(request, code: str):
     unit = access(Unit.objects, request.user, action="member.view", code=code)
     return selectors.dual_figures(unit)
+
+
+class DualOut(Schema):
+    member_id: int
+    community_code: str = Field(alias="community.code")
+    self_service: bool
+    registered_at: datetime
+    confirmed_at: datetime | None
+    work_unit: str | None = Field(None, alias="pairing.work_unit")
+
+
+@router.post(
+    "/members/{member_id}/dual-registration",
+    response={201: DualOut},
+    summary="双报到：在职党员向居住地社区报到（本人账号，或社区工作者代为办理）",
+)
+def member_dual_register(request, member_id: int):
+    user = request.user
+    own = Member.objects.filter(pk=member_id, account=user).select_related("compound").first()
+    member = own or selectors.member_get(user, member_id, action="dual.manage")
+    registration = services.dual_register(actor=user, member=member)
+    return Status(201, registration)
+
+
+@router.post(
+    "/members/{member_id}/dual-registration/confirm",
+    response=DualOut,
+    summary="双报到：社区确认党员的报到",
+)
+def member_dual_confirm(request, member_id: int):
+    member = selectors.member_get(request.user, member_id, action="dual.manage")
+    registration = (
+        DualRegistration.objects.filter(member=member)
+        .select_related("community", "pairing")
+        .first()
+    )
+    if registration is None:
+        raise DomainError(
+            "not_registered", _("%(name)s 还没有报到。") % {"name": member.name}, status=409
+        )
+    return services.dual_confirm(actor=request.user, registration=registration)

@@ -225,3 +225,32 @@ def test_dual_figures_api(api, people, bob, charlie, tree):
     assert body["count"] == 1 and body["items"][0]["registered"] == 1
     url = f"/api/v1/units/{tree.community_a.code}/dual-registration"
     assert api(charlie).get(url).status_code == 404
+
+
+def test_dual_registration_over_the_api(api, people, bob, charlie, make_user, tree):
+    url = f"/api/v1/members/{people.liang.pk}/dual-registration"
+    assert api(charlie).post(url).status_code == 404
+    created = api(bob).post(url)
+    assert created.status_code == 201, created.content
+    assert created.json()["community_code"] == tree.community_a.code
+    assert created.json()["confirmed_at"] is None
+    assert api(bob).post(url).status_code == 409
+    assert api(charlie).post(url + "/confirm").status_code == 404
+    grid_worker = make_user(Role.GRID_WORKER, tree.compound_a)
+    assert api(grid_worker).post(url + "/confirm").status_code == 403
+    confirmed = api(bob).post(url + "/confirm")
+    assert confirmed.status_code == 200 and confirmed.json()["confirmed_at"]
+    not_yet = api(bob).post(f"/api/v1/members/{people.gao.pk}/dual-registration/confirm")
+    assert not_yet.status_code == 409
+
+
+def test_a_member_registers_themselves_over_the_api(api, people, make_user, tree):
+    account = make_user(Role.PARTY_MEMBER, tree.compound_a)
+    people.gao.account = account
+    people.gao.status = "in_service"
+    people.gao.save(update_fields=["account", "status"])
+    response = api(account).post(f"/api/v1/members/{people.gao.pk}/dual-registration")
+    assert response.status_code == 201 and response.json()["self_service"] is True
+    # not for somebody else
+    other = api(account).post(f"/api/v1/members/{people.liang.pk}/dual-registration")
+    assert other.status_code == 403
