@@ -1,4 +1,4 @@
-"""Browser fixtures shared by every journey: one Debian Chromium per test session,
+"""Browser fixtures shared by every journey: one Debian Chromium per test module,
 driven by Playwright, and screenshots saved as test artefacts.
 
 Without a browser the journeys skip locally, but CI sets HONGYAN_REQUIRE_BROWSER=1 so
@@ -10,12 +10,8 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the live server and the
-# test's own ORM calls are ordinary synchronous Django code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("HONGYAN_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 
 def _browser_missing_reason():
@@ -28,7 +24,7 @@ def _browser_missing_reason():
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     reason = _browser_missing_reason()
     if reason:
@@ -37,6 +33,10 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread; the live server and the
+    # tests' own ORM calls are ordinary synchronous Django code. Only while it lives.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -52,6 +52,10 @@ def browser():
         )
         yield browser
         browser.close()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ def clean_env(data_dir, **overrides) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("HONGYAN_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+        if not k.startswith("HONGYAN_")
+        and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env["HONGYAN_DATA_DIR"] = str(data_dir)
     env.update(overrides)
@@ -181,3 +182,26 @@ def test_defaults_without_any_setting(tmp_path):
     result = import_settings(tmp_path, code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1800", "5", "30", "10", "3", "django.db.backends.sqlite3"]
+
+
+def test_the_production_settings_pass_the_deployment_checklist(tmp_path):
+    import secrets
+
+    env = {**PRODUCTION, "HONGYAN_SECRET_KEY": secrets.token_urlsafe(50)}
+    result = subprocess.run(
+        [str(HONGYAN), "manage", "check", "--deploy", "--fail-level", "WARNING"],
+        env=clean_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_serves_plain_http_without_hsts(tmp_path):
+    result = import_settings(
+        tmp_path,
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, hasattr(s, 'SECURE_PROXY_SSL_HEADER'))",
+    )
+    assert result.stdout.split() == ["False", "0", "False"], result.stderr

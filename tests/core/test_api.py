@@ -161,3 +161,12 @@ def test_the_docs_page_uses_no_cdn(db):
         assert ref.startswith("/") and not ref.startswith("//"), ref
         if ref.startswith("/static/"):
             assert finders.find(ref.removeprefix("/static/")), f"{ref} is not a local static file"
+
+
+def test_pages_and_the_api_carry_a_strict_content_security_policy(client):
+    for url in ("/login/", "/api/v1/docs"):
+        policy = client.get(url)["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+        assert directives["script-src"] == "'self'", url
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, url
+        assert directives["frame-ancestors"] == "'none'"

@@ -31,6 +31,10 @@ def test_district_admin_sees_coverage_and_drills_down(
     coverage = coverage_of(jining)
     context = browser.new_context(viewport=viewport, locale="zh-CN")
     page = context.new_page()
+    refused = []  # the strict CSP must never block our own pages
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     name = "desk" if viewport is DESK else "phone"
 
     log_in(page, live_server.url, "jining_admin")
@@ -59,9 +63,17 @@ def test_district_admin_sees_coverage_and_drills_down(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"page is {overflow}px wider than the {viewport['width']}px viewport"
 
+    # live search in the tree browser (htmx, under the CSP): rows change as one types
+    page.goto(f"{live_server.url}/units/")
+    page.fill("input[name=q]", "恩和路")
+    page.wait_for_selector("#unit-rows >> text=恩和路社区")
+    assert "150902001001" in page.inner_text("#unit-rows")
+    shot(page, f"{name}-04-search")
+
     # an outsider's district is not there for this account
     response = page.goto(f"{live_server.url}/units/150981/")
     assert response.status == 404
+    assert not refused, refused
     context.close()
 
 
