@@ -209,7 +209,9 @@ def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
     own, shared, community = _party_orgs()
     for position, name in enumerate(DEFAULT_SPECIALTIES, start=1):  # a flushed test database
         Specialty.objects.get_or_create(name=name, defaults={"position": position})
-    specialty_ids = list(Specialty.objects.values_list("pk", flat=True))
+    # the default list in its own order: the same draw whatever else a database holds
+    by_name = dict(Specialty.objects.filter(name__in=DEFAULT_SPECIALTIES).values_list("name", "pk"))
+    specialty_ids = [by_name[name] for name in DEFAULT_SPECIALTIES]
     pairing_ids = _demo_pairings(rng, compounds)
     bulk.lock(Member)
     member_id = bulk.next_id(Member)
@@ -336,7 +338,9 @@ SERVICES = (
 
 def _demo_pairings(rng: random.Random, compounds: list[Unit]) -> dict[tuple[int, str], int]:
     """Work units paired with each 集宁区 community (双报到 of organisations)."""
-    communities = sorted({c.parent_id for c in compounds if c.code.startswith(JINING)})
+    # in code order (not by primary key), so both databases draw the same city
+    codes = {c.parent_id: c.code[:12] for c in compounds if c.code.startswith(JINING)}
+    communities = sorted(codes, key=codes.get)
     pairings = []
     for community_id in communities:
         for work_unit in rng.sample(WORK_UNITS, rng.randint(3, 6)):
