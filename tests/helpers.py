@@ -26,9 +26,8 @@ _SECOND = "明华强伟芳军"
 
 
 def add_full_members(actor, compound: Unit, n: int) -> None:
-    """n full party members living in the compound: registered in the member register,
-    and written on the compound's last head count (`Unit.full_members`), so the branch
-    plans see them whichever of the two they read."""
+    """n full party members living in the compound, registered in the member register
+    (which the branch plans count)."""
     from hongyan.core import pii
     from hongyan.members import services as member_services
 
@@ -42,5 +41,3 @@ def add_full_members(actor, compound: Unit, n: int) -> None:
             name=f"王{_GIVEN[seq % 10]}{_SECOND[(seq // 10) % 6]}",
             id_number=first17 + pii.id_check_char(first17),
         )
-    Unit.objects.filter(pk=compound.pk).update(full_members=n)
-    compound.refresh_from_db()

@@ -152,6 +152,8 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
     progress("生成小区、网格和楼栋 / generating compounds, grids and buildings …")
     jining_statuses = _statuses(rng, jining_total, jining=True)
     compound_status: dict[str, str] = {}
+    # full members each compound will have in the register (drawn to fit its status)
+    planned_members: dict[str, int] = {}
     compounds: list[Unit] = []
     for community in communities:
         count = per_community[community.pk]
@@ -165,7 +167,7 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         for i, status in enumerate(statuses, start=1):
             name = names.compound(rng, used_names)
             unit = b.child_unit(community, i, UnitKind.COMPOUND, f"{i:03d}", name)
-            unit.full_members = _members_for(rng, status)
+            planned_members[unit.code] = _members_for(rng, status)
             compound_status[unit.code] = status
             compounds.append(unit)
     natural_villages = []
@@ -209,13 +211,18 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
     by_community: dict[int, list[Unit]] = defaultdict(list)
     for compound in compounds:
         by_community[compound.parent_id].append(compound)
-    _division_orgs(b, divisions, by_community)
+    _division_orgs(b, divisions, by_community, planned_members)
     for community in communities:
         shared: list[Unit] = []
         for compound in by_community[community.pk]:
             status = compound_status[compound.code]
             if status == "own":
-                b.org(compound, OrgKind.BRANCH, f"{compound.name}党支部", compound.full_members)
+                b.org(
+                    compound,
+                    OrgKind.BRANCH,
+                    f"{compound.name}党支部",
+                    planned_members[compound.code],
+                )
             elif status == "grid":
                 shared.append(compound)
             elif status == "cadre":
@@ -236,7 +243,7 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
                 community,
                 OrgKind.GRID_BRANCH,
                 f"{community.short_name}第{names.chinese_number(n)}网格党支部",
-                sum(c.full_members for c in group),
+                sum(planned_members[c.code] for c in group),
                 covers=group,
             )
     PartyOrganization.objects.bulk_create([o for o, _ in b.orgs], batch_size=2000)
@@ -246,14 +253,14 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         batch_size=2000,
     )
     CadreAssignment.objects.bulk_create(b.cadres, batch_size=2000)
-    register = build_demo_members(seed, progress)
+    register = build_demo_members(seed, planned_members, progress)
     progress(
         f"党员名册：{register['members']} 名党员，集宁区在职党员 {register['jining_in_service']} 名，"
         f"双报到 {register['registered']} 名 / register: {register['members']} members"
     )
 
 
-def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community) -> None:
+def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community, planned_members) -> None:
     rng = b.rng
     for unit in sorted(divisions.values(), key=lambda u: u.path):
         if unit.kind == UnitKind.CITY:
@@ -271,9 +278,9 @@ def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community) -> Non
             else:
                 b.org(unit, OrgKind.COMMITTEE, f"中共{unit.name}委员会", rng.randint(150, 1200))
         elif unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
-            members = sum(c.full_members for c in by_community.get(unit.pk, [])) + rng.randint(
-                8, 40
-            )
+            members = sum(
+                planned_members[c.code] for c in by_community.get(unit.pk, [])
+            ) + rng.randint(8, 40)
             if members > 100:
                 kind, suffix = OrgKind.COMMITTEE, "党委"
             elif members > 50:

@@ -195,14 +195,18 @@ def _plate(rng: random.Random) -> str:
     return Plate.CENTRE if roll < 0.13 else ""
 
 
-def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
-    """Generate the register for every generated compound. Returns figures."""
+def build_demo_members(
+    seed: int, full_members: dict[str, int], progress=lambda _msg: None
+) -> dict[str, int]:
+    """Generate the register for every generated compound, with `full_members[code]` full
+    members in each (the city generator draws them to fit the compound's branch). Returns
+    figures."""
     progress("生成党员名册 / generating the member register …")
     rng = random.Random(seed * 7 + 3)
     people = _People(rng)
     compounds = list(
         Unit.objects.filter(kind=UnitKind.COMPOUND, generated=True)
-        .only("pk", "code", "path", "parent_id", "full_members")
+        .only("pk", "code", "path", "parent_id")
         .order_by("path")
     )
     buildings = _buildings_by_compound(compounds)
@@ -221,7 +225,7 @@ def build_demo_members(seed: int, progress=lambda _msg: None) -> dict[str, int]:
     jining_in_service = registered = 0
     for compound in compounds:
         jining = compound.code.startswith(JINING)
-        full = compound.full_members or 0
+        full = full_members.get(compound.code, 0)
         probationary = rng.choice((0, 0, 0, 1)) if full >= 3 else 0
         homes = buildings.get(compound.pk) or [compound]
         org_id = (

@@ -110,18 +110,6 @@ def specialty_list() -> QuerySet:
     return Specialty.objects.all()
 
 
-def full_members_by_compound(unit: Unit) -> dict[int, int]:
-    """Full members living in each compound under `unit`: one grouped query.
-    (The caller has checked the user may see `unit`.)"""
-    rows = (
-        Member.objects.filter(category=Category.FULL, compound__path__under=unit.path)
-        .values("compound")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["compound"]: row["n"] for row in rows}
-
-
 def compound_of(unit: Unit) -> Unit | None:
     """The compound (or natural village) a home unit lies in."""
     if unit.kind in COMPOUND_KINDS:

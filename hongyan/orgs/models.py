@@ -87,9 +87,6 @@ class Unit(models.Model):
     longitude = models.DecimalField(
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
     )
-    # Full party members living in a compound, as last counted. The member register
-    # replaces this with a live count once it lands.
-    full_members = models.PositiveIntegerField(_("居住正式党员数"), null=True, blank=True)
     generated = models.BooleanField(default=False, help_text="made by the demo generator")
 
     scope_path = "path"

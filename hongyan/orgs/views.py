@@ -56,6 +56,10 @@ def unit_detail(request, code):
         "orgs": selectors.party_orgs_on(request.user, unit),
         "org_counts": [(kind.label, counts[kind]) for kind in OrgKind if counts.get(kind)],
         "plans": plans,
+        # a compound's own plan carries the count of full members living there
+        "living_full_members": plans[0].full_members
+        if unit.kind == UnitKind.COMPOUND and plans
+        else None,
         "cadres": unit.cadres.all() if unit.kind == UnitKind.COMPOUND else [],
         "can_add_child": bool(set(CHILD_KINDS.get(unit.kind, ())) & set(CHILD_CODE_DIGITS))
         and can(request.user, "unit.create_child", unit.path),
