@@ -124,8 +124,8 @@ def phase_bare(path: str) -> dict:
     import python_calamine
 
     from hongyan.members import bulk
+    from hongyan.members.bulk import MEMBER_COLUMNS
     from hongyan.members.demo import clear_demo_members
-    from hongyan.members.importer import MEMBER_COLUMNS
     from hongyan.members.models import Member
     from hongyan.orgs.models import Unit
 

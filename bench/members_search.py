@@ -41,7 +41,8 @@ def populate(count: int, rng: random.Random) -> list[str]:
     from hongyan.core.pinyin import search_keys
     from hongyan.demo import names
     from hongyan.members import bulk
-    from hongyan.members.demo import MEMBER_COLUMNS, clear_demo_members
+    from hongyan.members.bulk import MEMBER_COLUMNS
+    from hongyan.members.demo import clear_demo_members
     from hongyan.members.models import (
         ID_AAD,
         ID_PURPOSE,

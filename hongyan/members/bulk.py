@@ -12,6 +12,37 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
+# the register's columns in the order the demo generator and the importer build rows
+MEMBER_COLUMNS = [
+    "id",
+    "unit",
+    "compound",
+    "building",
+    "entrance",
+    "room",
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_number_enc",
+    "id_number_index",
+    "mobile_enc",
+    "mobile_index",
+    "category",
+    "joined_on",
+    "party_org",
+    "work_unit",
+    "work_unit_org",
+    "status",
+    "education",
+    "profession",
+    "plate",
+    "note",
+    "generated",
+    "created_at",
+    "updated_at",
+]
+
 
 def _batched(rows, size):
     it = iter(rows)

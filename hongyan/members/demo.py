@@ -127,35 +127,6 @@ class _People:
         return f"1{rng.choice('3456789')}{rng.randrange(0, 10**9):09d}"
 
 
-MEMBER_COLUMNS = [
-    "id",
-    "unit",
-    "compound",
-    "building",
-    "entrance",
-    "room",
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_number_enc",
-    "id_number_index",
-    "mobile_enc",
-    "mobile_index",
-    "category",
-    "joined_on",
-    "party_org",
-    "work_unit",
-    "work_unit_org",
-    "status",
-    "education",
-    "profession",
-    "plate",
-    "note",
-    "generated",
-    "created_at",
-    "updated_at",
-]
 EDUCATIONS = (
     "bachelor",
     "bachelor",
@@ -293,7 +264,7 @@ def build_demo_members(
                     (member_id, s) for s in rng.sample(specialty_ids, rng.choice((1, 1, 2)))
                 )
             member_id += 1
-    bulk.insert(Member, MEMBER_COLUMNS, rows)
+    bulk.insert(Member, bulk.MEMBER_COLUMNS, rows)
     bulk.insert(MemberSearchKey, ["member", "key"], keys, batch=5000)
     bulk.insert(Member.specialties.through, ["member", "specialty"], chosen, batch=5000)
     bulk.insert(DualRegistration, REGISTRATION_COLUMNS, registrations, batch=5000)

@@ -753,37 +753,6 @@ class ImportRefused(Exception):
     pass
 
 
-MEMBER_COLUMNS = [
-    "id",
-    "unit",
-    "compound",
-    "building",
-    "entrance",
-    "room",
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_number_enc",
-    "id_number_index",
-    "mobile_enc",
-    "mobile_index",
-    "category",
-    "joined_on",
-    "party_org",
-    "work_unit",
-    "work_unit_org",
-    "status",
-    "education",
-    "profession",
-    "plate",
-    "note",
-    "generated",
-    "created_at",
-    "updated_at",
-]
-
-
 @transaction.atomic
 def commit(plan: Plan, *, actor, progress=lambda _done, _total: None) -> dict:
     """Write every row of a plan with no errors — or nothing at all."""
@@ -821,7 +790,7 @@ def commit(plan: Plan, *, actor, progress=lambda _done, _total: None) -> dict:
 
     def flush():
         nonlocal created
-        bulk.insert(Member, MEMBER_COLUMNS, new_rows)
+        bulk.insert(Member, bulk.MEMBER_COLUMNS, new_rows)
         bulk.insert(MemberSearchKey, ["member", "key"], keys, batch=5000)
         bulk.insert(Member.specialties.through, ["member", "specialty"], chosen, batch=5000)
         created += len(new_rows)
