@@ -211,6 +211,31 @@ LOCKOUT_ATTEMPTS = _int("HONGYAN_LOCKOUT_ATTEMPTS", 5, minimum=1)
 LOCKOUT_MINUTES = _int("HONGYAN_LOCKOUT_MINUTES", 30, minimum=1)
 API_TOKEN_DAYS = _int("HONGYAN_API_TOKEN_DAYS", 30, minimum=1)
 
+
+def _rate(name: str, default: str) -> str:
+    """A rate limit "N/S" (N requests per S seconds), or "off"."""
+    raw = os.environ.get(name, "").strip().lower() or default
+    if raw in FALSE_WORDS:
+        return ""
+    count, _slash, seconds = raw.partition("/")
+    if not (count.isdigit() and seconds.isdigit() and int(count) > 0 and int(seconds) > 0):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: write requests/seconds, e.g. 30/60, or off."
+        )
+    return raw
+
+
+# Rate limits (core.ratelimit), counted in the database so they hold across processes.
+RATE_LIMITS = {
+    "login_user_ip": _rate("HONGYAN_RATE_LOGIN_USER_IP", "10/60"),
+    "login_ip": _rate("HONGYAN_RATE_LOGIN_IP", "100/60"),
+    "token_user_ip": _rate("HONGYAN_RATE_TOKEN_USER_IP", "30/60"),
+    "token_ip": _rate("HONGYAN_RATE_TOKEN_IP", "120/60"),
+    "reveal_user": _rate("HONGYAN_RATE_REVEAL_USER", "30/60"),
+    "search_user": _rate("HONGYAN_RATE_SEARCH_USER", "120/60"),
+    "export_user": _rate("HONGYAN_RATE_EXPORT_USER", "10/600"),
+}
+
 # Idle timeout: the cookie's age is renewed on every request, so it expires after
 # this many minutes without one.
 SESSION_COOKIE_AGE = _int("HONGYAN_SESSION_IDLE_MINUTES", 30, minimum=1) * 60

@@ -16,6 +16,7 @@ from ninja.security import HttpBearer, django_auth
 
 from . import services
 from .errors import DomainError
+from .ratelimit import RateLimited, rate_limit
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,18 @@ def on_forbidden(request, exc):
     return error(request, 403, "forbidden", str(exc) or _("您的角色不能执行此操作。"))
 
 
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc):
+    response = error(
+        request,
+        429,
+        "rate_limited",
+        _("操作过于频繁，请 %(seconds)s 秒后再试。") % {"seconds": exc.retry_after},
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @api.exception_handler(Exception)
 def on_unexpected(request, exc):
     logger.exception("API error on %s", request.path)
@@ -131,10 +144,11 @@ class ErrorOut(Schema):
 @api.post(
     "/auth/token",
     auth=None,
-    response={200: TokenOut, 401: ErrorOut, 423: ErrorOut},
+    response={200: TokenOut, 401: ErrorOut, 423: ErrorOut, 429: ErrorOut},
     tags=["auth"],
     summary="以用户名和密码换取 Bearer 令牌",
 )
+@rate_limit(("token_user_ip", "username_ip"), ("token_ip", "ip"))
 def token(request, credentials: Credentials):
     return {
         "token": services.token_issue(username=credentials.username, password=credentials.password)

@@ -113,3 +113,15 @@ class AuditHead(models.Model):
 
     def __str__(self):
         return f"audit head at #{self.last_seq}"
+
+
+class RateCounter(models.Model):
+    """One rate-limit window: how many hits a key has had until `expires_at`
+    (see core.ratelimit)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.count} until {self.expires_at}"

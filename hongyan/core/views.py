@@ -15,8 +15,10 @@ from hongyan.orgs.models import UnitKind
 from . import services
 from .errors import DomainError
 from .forms import LoginForm, PasswordChangeForm
+from .ratelimit import rate_limit
 
 
+@rate_limit(("login_user_ip", "username_ip"), ("login_ip", "ip"))
 def login_view(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):

@@ -11,6 +11,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
 from hongyan.core.errors import DomainError
+from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access, scope
 from hongyan.orgs.models import PartyOrganization, Unit
 
@@ -134,6 +135,7 @@ def _party_org(user, org_id: int | None):
     summary="党员名册（可按单位、姓名、拼音首字母、身份证号、特长查找）",
 )
 @paginate(LimitOffsetPagination)
+@rate_limit(("search_user", "user"), methods=("GET",), when=lambda r: bool(r.GET.get("q")))
 def member_list(
     request,
     unit: str = "",
@@ -205,6 +207,7 @@ def member_update(request, member_id: int, payload: MemberPatch):
     response=RevealOut,
     summary="查看完整身份证号或手机号（需说明原因，记入审计）",
 )
+@rate_limit(("reveal_user", "user"))
 def member_reveal(request, member_id: int, payload: RevealIn):
     member = selectors.member_get(request.user, member_id, action="member.reveal")
     value = services.member_reveal(

@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from hongyan.core.errors import DomainError
+from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access, can, scope, visible_paths
 from hongyan.orgs.models import Unit, UnitKind
 
@@ -101,6 +102,7 @@ def member_detail(request, member_id):
 
 
 @login_required
+@rate_limit(("reveal_user", "user"))
 def member_reveal(request, member_id):
     """GET shows the member page with the reveal form; POST reveals one value once."""
     member = selectors.member_get(request.user, member_id, action="member.reveal")
@@ -306,6 +308,7 @@ def member_import_template(request):
 
 
 @login_required
+@rate_limit(("export_user", "user"), methods=("GET", "POST"))
 def member_export(request):
     user = request.user
     if not _can_anywhere(user, "member.export"):
