@@ -210,6 +210,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_ATTEMPTS = _int("HONGYAN_LOCKOUT_ATTEMPTS", 5, minimum=1)
 LOCKOUT_MINUTES = _int("HONGYAN_LOCKOUT_MINUTES", 30, minimum=1)
 API_TOKEN_DAYS = _int("HONGYAN_API_TOKEN_DAYS", 30, minimum=1)
+# 等保 level 3 keeps audit records at least 180 days; `purge_audit` refuses younger ones.
+AUDIT_RETENTION_DAYS = _int("HONGYAN_AUDIT_RETENTION_DAYS", 180, minimum=180)
 
 
 def _rate(name: str, default: str) -> str:

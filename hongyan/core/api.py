@@ -4,6 +4,7 @@ Every error is `{"code": ..., "message": ...}` (plus `field`/`errors` where a fi
 at fault), in the request's language, with Chinese left unescaped."""
 
 import logging
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,10 +12,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
 
-from . import services
+from . import audit, services
 from .errors import DomainError
 from .ratelimit import RateLimited, rate_limit
 
@@ -172,6 +174,49 @@ def me(request):
             for g in user.grants.select_related("unit")
         ],
     }
+
+
+class AuditOut(Schema):
+    seq: int
+    at: datetime
+    actor_name: str
+    unit_code: str
+    ip: str | None
+    action: str
+    object_type: str
+    object_id: str
+    result: str
+    detail: dict
+
+
+@api.get(
+    "/audit-log",
+    response=list[AuditOut],
+    tags=["audit"],
+    summary="审计日志（按操作人、单位、操作、对象、时间查找）",
+)
+@paginate(LimitOffsetPagination)
+def audit_log(
+    request,
+    actor: str = "",
+    unit: str = "",
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    if not audit.may_view(request.user):
+        raise PermissionDenied(_("只有市级管理员可以查阅审计日志。"))
+    return audit.search(
+        actor=actor,
+        unit=unit,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+    )
 
 
 def register_routers():

@@ -105,11 +105,17 @@ class AuditEntry(models.Model):
 
 class AuditHead(models.Model):
     """The chain's tip (a single row). Locking it serialises appends, and it remembers
-    the last row so that deleting rows at the end of the chain is noticed too."""
+    the last row so that deleting rows at the end of the chain is noticed too.
+
+    `first_seq`/`first_prev_hash` anchor the chain's start: 1 and the genesis hash until
+    `purge_audit` removes old rows, then the first kept row and the hash it links to
+    (the purge's own audit row records the same anchor, under the chain's key)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    first_seq = models.PositiveBigIntegerField(default=1)
+    first_prev_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self):
         return f"audit head at #{self.last_seq}"

@@ -1,10 +1,15 @@
 """Signing in and out, changing the password, and each role's home page."""
 
+from datetime import datetime, time, timedelta
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,7 +17,7 @@ from django.views.decorators.http import require_POST
 from hongyan.orgs import selectors as org_selectors
 from hongyan.orgs.models import UnitKind
 
-from . import services
+from . import audit, services
 from .errors import DomainError
 from .forms import LoginForm, PasswordChangeForm
 from .ratelimit import rate_limit
@@ -96,3 +101,41 @@ def home(request):
             card["serving_orgs"] = org_selectors.orgs_serving_home(request.user, compound)
         cards.append(card)
     return render(request, "core/home.html", {"cards": cards})
+
+
+class AuditSearchForm(forms.Form):
+    actor = forms.CharField(label=_("操作人"), required=False, max_length=150)
+    unit = forms.CharField(label=_("单位代码"), required=False, max_length=24)
+    action = forms.CharField(label=_("操作"), required=False, max_length=60)
+    object_type = forms.CharField(label=_("对象类型"), required=False, max_length=60)
+    object_id = forms.CharField(label=_("对象编号"), required=False, max_length=60)
+    since = forms.DateField(label=_("起始日期"), required=False)
+    until = forms.DateField(label=_("截止日期（含）"), required=False)
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min)) if day else None
+
+
+@login_required
+def audit_log(request):
+    """The audit log, searchable by actor, unit, action, object and dates; 50 a page."""
+    if not audit.may_view(request.user):
+        raise PermissionDenied(_("只有市级管理员可以查阅审计日志。"))
+    form = AuditSearchForm(request.GET or None)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            k: data[k].strip() for k in ("actor", "unit", "action", "object_type", "object_id")
+        }
+        filters["since"] = _day_start(data["since"])
+        filters["until"] = _day_start(data["until"] + timedelta(days=1)) if data["until"] else None
+    page = Paginator(audit.search(**filters), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "core/audit_log.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
