@@ -1,9 +1,23 @@
 from .scope import visible_paths
 
+# menu entry -> the actions that open it (any one is enough)
+MENU_ACTIONS = {
+    "units": ("unit.browse",),
+    "members": ("member.view",),
+    "member_import": ("member.import",),
+    "dual": ("dual.manage", "dual.register_self"),
+    "audit": ("audit.view",),
+}
+
 
 def navigation(request):
-    """What the left menu needs: whether the user has any unit to browse."""
+    """Which entries of the left menu the user may open, from the permission map."""
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {}
-    return {"nav_has_units": bool(visible_paths(user, "unit.browse"))}
+    return {
+        "nav": {
+            entry: any(visible_paths(user, action) for action in actions)
+            for entry, actions in MENU_ACTIONS.items()
+        }
+    }

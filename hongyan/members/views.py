@@ -392,7 +392,7 @@ def dual(request):
     user = request.user
     own = Member.objects.filter(account=user).select_related("compound__parent").first()
     if not selectors.may_view_members(user):
-        if own is None:
+        if not visible_paths(user, "dual.register_self"):
             raise PermissionDenied(_("您的角色不能查看双报到。"))
         return render(request, "members/dual_self.html", {"member": own})
     unit = (

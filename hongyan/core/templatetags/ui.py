@@ -190,6 +190,9 @@ ICONS = {
     "chevron": '<path d="m9 6 6 6-6 6"/>',
     "alert": '<path d="M12 3 2 20h20L12 3z"/><path d="M12 10v4M12 17v.5"/>',
     "check": '<path d="m5 12 5 5 9-10"/>',
+    "upload": '<path d="M12 16V4M7 9l5-5 5 5"/><path d="M4 16v4h16v-4"/>',
+    "handshake": '<path d="M3 12l4-4 4 2 3-2 7 4"/><path d="M7 12l4 4 2-1 2 2 4-4"/>',
+    "log": '<rect x="5" y="3" width="14" height="18" rx="1"/><path d="M9 8h6M9 12h6M9 16h4"/>',
 }
 
 
