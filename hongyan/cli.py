@@ -1,4 +1,5 @@
-"""`hongyan` — the one command: quickstart, serve, worker, demo, import, export, manage."""
+"""`hongyan` — the one command: quickstart, serve, worker, demo, import, export, backup,
+restore, manage."""
 
 import argparse
 import os
@@ -116,6 +117,39 @@ def cmd_export(args) -> int:
     return export_members(unit_code=args.unit, output=args.output)
 
 
+def cmd_backup(args) -> int:
+    _setup_django()
+    from hongyan.core.backup import BackupError, backup
+
+    try:
+        header = backup(args.output)
+    except BackupError as exc:
+        print(f"备份失败 / backup failed: {exc}", file=sys.stderr)
+        return 2
+    rows = sum(header["row_counts"].values())
+    print(
+        f"备份已写入 {args.output}（SM4 加密，密钥 {header['key_id']}）/ backup written: "
+        f"{header['vendor']}, {len(header['row_counts'])} tables, {rows} rows."
+    )
+    return 0
+
+
+def cmd_restore(args) -> int:
+    _setup_django()
+    from hongyan.core.backup import BackupError, restore
+
+    try:
+        ok = restore(args.file)
+    except BackupError as exc:
+        print(f"未恢复 / not restored: {exc}", file=sys.stderr)
+        return 2
+    if not ok:
+        print("恢复完成，但核对未通过 / restored, but the checks FAILED.", file=sys.stderr)
+        return 1
+    print("恢复完成，核对通过 / restored and verified.")
+    return 0
+
+
 def cmd_manage(args) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -171,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="code of the unit whose subtree is exported")
     p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("backup", help="write an encrypted (SM4) backup of the database")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup into an empty database and verify it")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("manage", help="any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -100,6 +100,17 @@ FIELD_KEYS_RAW = _required_secret(
     "`python -c 'import base64,secrets; print(\"k1:\"+base64.b64encode(secrets.token_bytes(16)).decode())'`.",
 )
 
+# The backup key (base64 of 16 bytes, SM4), apart from the data and the keys above. Only
+# `hongyan backup`/`restore` need it, so production does not demand it at start-up: the
+# web servers can run without it (backup.py names the variable when it is missing).
+BACKUP_KEY = os.environ.get("HONGYAN_BACKUP_KEY", "").strip() or (
+    ""
+    if PRODUCTION
+    else _development_secret(
+        "backup_key", lambda: __import__("base64").b64encode(secrets.token_bytes(16)).decode()
+    )
+)
+
 _hosts = os.environ.get("HONGYAN_ALLOWED_HOSTS", "").strip()
 if _hosts:
     ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
