@@ -93,9 +93,8 @@ def test_worker_imports_fixes_row_57_and_finds_lyr(browser, live_server, worker,
 
     page.fill("#member-q", "lyr")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('#member-rows').innerText.includes('共 1 名党员')"
-    )
+    # a locator wait, not wait_for_function: the strict CSP forbids evaluating strings
+    page.locator("#member-rows", has_text="共 1 名党员").wait_for()
     rows = page.inner_text("#member-rows")
     assert "梁艳荣" in rows and "135****6633" in rows and "13530246633" not in rows
     page.screenshot(path=str(ARTIFACTS / "members-02-found-lyr.png"), full_page=True)
