@@ -150,6 +150,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "hongyan.core.middleware.RequestContextMiddleware",
+    "hongyan.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "hongyan.urls"

@@ -2,6 +2,9 @@ from django.urls import include, path
 
 from hongyan.core.api import api
 
+# a lost database answers 503 with Retry-After (core.middleware), not a bare 500
+handler500 = "hongyan.core.middleware.server_error"
+
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -121,6 +122,17 @@ def on_rate_limited(request, exc):
     )
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request, exc):
+    """The database went away (restart, network): 503 + Retry-After; the next request
+    reconnects by itself."""
+    from .middleware import unavailable_response
+
+    logger.warning("database unavailable on %s: %s", request.path, exc)
+    return unavailable_response(request)
 
 
 @api.exception_handler(Exception)

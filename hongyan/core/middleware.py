@@ -83,3 +83,87 @@ class ChineseFirstLocaleMiddleware:
             response = self.get_response(request)
             response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
             return response
+
+
+# --- the database is down ------------------------------------------------------------------
+
+DB_RETRY_AFTER = 5  # seconds a client should wait before trying again
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True for the errors a lost or restarting database raises (connection refused, the
+    server terminating our session, a connection closed under us)."""
+    from django.db import InterfaceError, OperationalError
+
+    while exc is not None:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def unavailable_response(request):
+    """503 with Retry-After: JSON {code, message} under /api/, a plain page elsewhere.
+    Rendered without the database (no session, no menu), in Chinese and English."""
+    from django.http import HttpResponse, JsonResponse
+    from django.utils.html import escape
+    from django.utils.translation import gettext as _
+
+    message = _("数据库暂时无法连接，请稍后再试；您刚才的操作没有完成，请稍后重新提交。")
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"code": "unavailable", "message": message},
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        english = (
+            "The database cannot be reached just now: what you did was not saved. "
+            "Please try again in a moment."
+        )
+        page = (
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>503 · 鸿雁</title></head><body>"
+            f"<h1>服务暂时不可用</h1><p>{escape(message)}</p>"
+            f'<p lang="en">Service unavailable. {english}</p></body></html>'
+        )
+        response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(DB_RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that loses the database answers 503 with Retry-After instead of 500.
+
+    Django reconnects by itself on the next request (CONN_HEALTH_CHECKS), so once the
+    server is back the site is too, with no restart. Errors raised by other middleware
+    (outside any view) reach `server_error` below, which gives the same answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if database_unavailable(exception):
+            import logging
+
+            logging.getLogger("hongyan.db").warning(
+                "database unavailable on %s: %s", request.path, exception
+            )
+            return unavailable_response(request)
+        return None
+
+
+def server_error(request):
+    """handler500: a 503 when the error was the database going away, else the usual 500."""
+    import sys
+
+    from django.views import defaults
+
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response(request)
+    return defaults.server_error(request)
