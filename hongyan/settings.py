@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "hongyan.core",
     "hongyan.orgs",
     "hongyan.members",
+    "hongyan.needs",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Worker sweeps for needs (deadline warnings, escalation, revisit reminders)."""
