@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "hongyan.orgs",
     "hongyan.members",
     "hongyan.needs",
+    "hongyan.workdays",
 ]
 
 MIDDLEWARE = [

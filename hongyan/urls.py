@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("hongyan.core.urls")),
     path("units/", include("hongyan.orgs.urls")),
     path("members/", include("hongyan.members.urls")),
+    path("workdays/", include("hongyan.workdays.urls")),
 ]

@@ -239,5 +239,9 @@ def register_routers():
     api.add_router("/", orgs_router)
     api.add_router("/", members_router)
 
+    from hongyan.workdays.api import router as workdays_router
+
+    api.add_router("/", workdays_router)
+
 
 register_routers()
