@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "hongyan.core",
     "hongyan.orgs",
     "hongyan.members",
+    "hongyan.exports",
     "hongyan.needs",
     "hongyan.workdays",
 ]
@@ -314,6 +315,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "uploads"
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Export control (hongyan/exports): a masked export of more rows than this, or any
+# unmasked one, waits for a second person's approval; files are kept this many hours.
+EXPORT_APPROVAL_ROWS = _int("HONGYAN_EXPORT_APPROVAL_ROWS", 500, minimum=0)
+EXPORT_EXPIRY_HOURS = _int("HONGYAN_EXPORT_EXPIRY_HOURS", 24, minimum=1)
 
 LOGGING = {
     "version": 1,

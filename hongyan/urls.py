@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("hongyan.core.urls")),
     path("units/", include("hongyan.orgs.urls")),
     path("members/", include("hongyan.members.urls")),
+    path("exports/", include("hongyan.exports.urls")),
     path("workdays/", include("hongyan.workdays.urls")),
 ]

@@ -106,10 +106,20 @@ def _member_in(tree, alice):
     return member.pk
 
 
+def _export_of(tree, alice):
+    """An export alice asked for (small and masked, so ready to download)."""
+    from hongyan.exports import services as export_services
+
+    _member_in(tree, alice)
+    export = export_services.export_request(actor=alice, kind="members", unit=tree.street_a)
+    return export.pk
+
+
 FILLERS = {
     "code": lambda tree, alice: [tree.street_a.code, tree.compound_a.code],
     "org_id": lambda tree, alice: [tree.org_a.pk],
     "member_id": lambda tree, alice: [_member_in(tree, alice)],
+    "export_id": lambda tree, alice: [_export_of(tree, alice)],
 }
 KNOWN_PARAMS = set(FILLERS)
 

@@ -239,6 +239,10 @@ def register_routers():
     api.add_router("/", orgs_router)
     api.add_router("/", members_router)
 
+    from hongyan.exports.api import router as exports_router
+
+    api.add_router("/", exports_router)
+
     from hongyan.workdays.api import router as workdays_router
 
     api.add_router("/", workdays_router)

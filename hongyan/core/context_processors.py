@@ -7,6 +7,7 @@ MENU_ACTIONS = {
     "member_import": ("member.import",),
     "dual": ("dual.manage", "dual.register_self"),
     "audit": ("audit.view",),
+    "exports": ("member.export", "export.approve"),
     "workdays": ("workday.manage",),
 }
 

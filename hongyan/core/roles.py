@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, set[str]] = {
     # 双报到: members register with their home community, which confirms
     "dual.register_self": {Role.PARTY_MEMBER},
     "dual.manage": STAFF - {Role.GRID_WORKER},
+    # exports above the row limit, or unmasked, wait for a second person (hongyan/exports)
+    "export.approve": ADMINS,
     # the working-day calendar (holidays, 调休) is the whole city's
     "workday.manage": {Role.CITY_ADMIN},
 }
