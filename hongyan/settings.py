@@ -251,6 +251,9 @@ RATE_LIMITS = {
     "reveal_user": _rate("HONGYAN_RATE_REVEAL_USER", "30/60"),
     "search_user": _rate("HONGYAN_RATE_SEARCH_USER", "120/60"),
     "export_user": _rate("HONGYAN_RATE_EXPORT_USER", "10/600"),
+    # the public need intake (and 附议): per client IP and per resident mobile
+    "need_intake_ip": _rate("HONGYAN_RATE_NEED_INTAKE_IP", "30/3600"),
+    "need_intake_mobile": _rate("HONGYAN_RATE_NEED_INTAKE_MOBILE", "5/3600"),
 }
 
 # Idle timeout: the cookie's age is renewed on every request, so it expires after

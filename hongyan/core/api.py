@@ -247,5 +247,9 @@ def register_routers():
 
     api.add_router("/", workdays_router)
 
+    from hongyan.needs.api import router as needs_router
+
+    api.add_router("/", needs_router)
+
 
 register_routers()

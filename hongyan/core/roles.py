@@ -33,6 +33,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "org.manage": ADMINS | {Role.COMMUNITY_WORKER},
     "cadre.assign": ADMINS,
     "audit.view": {Role.CITY_ADMIN},
+    # residents' needs (居民需求): claiming is also open to 双报到 members of the community
+    "need.view": STAFF | {Role.BUILDING_HEAD},
+    "need.file": STAFF | {Role.BUILDING_HEAD},
+    "need.manage": STAFF,
+    "need.claim": STAFF | {Role.BUILDING_HEAD},
+    "need.rates": STAFF,
+    "need.category": {Role.CITY_ADMIN},
     # the member register (党员名册)
     "member.view": STAFF | {Role.BUILDING_HEAD},
     "member.edit": STAFF - {Role.GRID_WORKER},

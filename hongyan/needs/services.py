@@ -831,6 +831,7 @@ def need_merge(*, actor, need: Need, into: Need, note: str = "") -> Need:
         closed_at=timezone.now(),
     )
     Need.objects.filter(pk=into.pk).update(supporters=F("supporters") + 1 + need.supporters)
+    into.refresh_from_db(fields=["supporters"])
     _event(into, actor, EventAction.JOINED, note=note, data={"merged": need.reference})
     return need
 
