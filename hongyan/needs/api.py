@@ -160,6 +160,10 @@ class NeedDetailOut(NeedOut):
     photos: list[PhotoOut]
     allowed_steps: list[str]
 
+    @staticmethod
+    def resolve_photos(need):
+        return list(need.photos.all())
+
 
 class FiledOut(NeedOut):
     follow_token: str = Field(description="shown once: the resident's follow link key")
@@ -332,21 +336,13 @@ def _category(unit: Unit, code: str, field: str = "category") -> NeedCategory:
     return found
 
 
-def _detail(user, need: Need) -> Need:
+def _detail_out(user, need: Need) -> Need:
+    """The need as `NeedDetailOut` shows it: re-read through the user's scope, with its
+    timeline, photos and the steps the user may take now."""
     need = selectors.need_get(user, need.pk)
     need.timeline = list(selectors.need_timeline(need))
-    need.photos_list = list(need.photos.all())
-    need.allowed_steps = [
-        s for s in allowed_steps(need) if user is not None and selectors.may(user, need, s)
-    ]
+    need.allowed_steps = [s for s in allowed_steps(need) if selectors.may(user, need, s)]
     return need
-
-
-def _detail_out(user, need):
-    need = _detail(user, need)
-    out = NeedDetailOut.from_orm(need).dict()
-    out["photos"] = [PhotoOut.from_orm(p).dict() for p in need.photos_list]
-    return out
 
 
 def _intake_payload(request) -> tuple[dict, list]:

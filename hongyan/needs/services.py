@@ -198,11 +198,13 @@ def community_of(unit: Unit) -> Unit | None:
 
 def category_for_city(unit: Unit, code: str) -> NeedCategory | None:
     """The category `code` as the city of `unit` sees it (its own, else the default)."""
+    from django.db.models import Q
+
     city = Unit.objects.filter(path__in=unit.ancestor_paths(), kind=UnitKind.CITY).first()
-    rows = NeedCategory.objects.filter(
-        code=code, active=True, city__in=[None, city] if city else [None]
+    where = Q(city__isnull=True) | Q(city=city) if city else Q(city__isnull=True)
+    found = sorted(
+        NeedCategory.objects.filter(where, code=code, active=True), key=lambda c: c.city_id is None
     )
-    found = sorted(rows, key=lambda c: c.city_id is None)
     return found[0] if found else None
 
 
