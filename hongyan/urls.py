@@ -13,4 +13,5 @@ urlpatterns = [
     path("members/", include("hongyan.members.urls")),
     path("exports/", include("hongyan.exports.urls")),
     path("workdays/", include("hongyan.workdays.urls")),
+    path("", include("hongyan.needs.urls")),
 ]

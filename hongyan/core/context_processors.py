@@ -9,6 +9,8 @@ MENU_ACTIONS = {
     "audit": ("audit.view",),
     "exports": ("member.export", "export.approve"),
     "workdays": ("workday.manage",),
+    "needs": ("need.view", "need.claim", "dual.register_self"),
+    "my_needs": ("need.own",),
 }
 
 

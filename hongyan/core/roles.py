@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "export.approve": ADMINS,
     # the working-day calendar (holidays, 调休) is the whole city's
     "workday.manage": {Role.CITY_ADMIN},
+    # a resident's (or member's) own needs, filed with their account
+    "need.own": {Role.RESIDENT, Role.PARTY_MEMBER},
 }
 
 

@@ -1,0 +1,70 @@
+"""Small helpers of the needs pages: the status colour, and the rates panel that the
+unit page includes (`{% need_rates_panel unit %}`)."""
+
+from django import template
+from django.urls import reverse
+
+from hongyan.core.scope import can
+
+from .. import selectors
+from ..models import Status
+
+register = template.Library()
+
+STATUS_CLASSES = {
+    Status.SUBMITTED: "text-bg-warning",
+    Status.ACCEPTED: "text-bg-info",
+    Status.DISPATCHED: "text-bg-info",
+    Status.CLAIMED: "text-bg-primary",
+    Status.IN_PROGRESS: "text-bg-primary",
+    Status.PAUSED: "text-bg-secondary",
+    Status.RESOLVED: "text-bg-success",
+    Status.CLOSED: "text-bg-light border",
+    Status.REJECTED: "text-bg-dark",
+    Status.MERGED: "text-bg-light border",
+}
+
+
+@register.filter
+def status_class(status: str) -> str:
+    return STATUS_CLASSES.get(status, "text-bg-secondary")
+
+
+@register.filter
+def stars(rating) -> str:
+    return "★" * int(rating or 0) + "☆" * (5 - int(rating or 0)) if rating else ""
+
+
+@register.inclusion_tag("needs/_unit_rates.html", takes_context=True)
+def need_rates_panel(context, unit):
+    """The last 365 days' rates of the needs at or under `unit`, for staff who may read them."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not can(user, "need.rates", unit.path):
+        return {"show": False}
+    from ..views import recent_window
+
+    date_from, date_to = recent_window()
+    return {
+        "show": True,
+        "unit": unit,
+        "rates": selectors.need_rates(unit, date_from, date_to),
+        "date_from": date_from,
+        "date_to": date_to,
+        "queue_url": f"{reverse('needs:queue')}?tab=unit&unit={unit.code}",
+    }
+
+
+@register.filter
+def lookup(mapping, key):
+    return (mapping or {}).get(key, [])
+
+
+@register.filter
+def lookup_errors(form, name):
+    return form.errors.get(name, []) if form is not None else []
+
+
+@register.filter
+def value_of(form, name):
+    return (form[name].value() or "") if form is not None and name in form.fields else ""

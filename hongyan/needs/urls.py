@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "needs"
+urlpatterns = [
+    # staff and residents with an account
+    path("needs/", views.queue, name="queue"),
+    path("needs/new/", views.need_new, name="new"),
+    path("needs/mine/", views.my_needs, name="mine"),
+    path("needs/mine/new/", views.my_need_new, name="mine_new"),
+    path("needs/<int:pk>/", views.need_detail, name="detail"),
+    path("needs/<int:pk>/do/<slug:step>/", views.need_step, name="step"),
+    # the public pages: no account
+    path("report/", views.public_report, name="report"),
+    path("report/places/<slug:level>/", views.public_places, name="places"),
+    path("report/similar/", views.public_similar, name="similar"),
+    path("report/join/", views.public_join, name="join"),
+    path("follow/<str:token>/", views.follow, name="follow"),
+    path("follow/<str:token>/rate/", views.follow_rate, name="follow_rate"),
+]

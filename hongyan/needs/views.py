@@ -1,0 +1,664 @@
+"""The needs pages: the staff queue and a need's page with its timeline and the step
+forms, filing for a resident, the resident's "my needs", and the public pages (intake
+without an account, the follow link, rating). Thin: access → form → service → redirect;
+a service's refusal (409 with the reason, 422 naming a field) comes back on the form."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from hongyan.core import pii
+from hongyan.core.errors import DomainError
+from hongyan.core.models import User
+from hongyan.core.ratelimit import RateLimited, client_ip, hit
+from hongyan.core.scope import access, can, visible_paths
+from hongyan.orgs.models import PartyOrganization, Unit, UnitKind
+
+from . import matching, rules, selectors, services
+from .forms import (
+    DispatchForm,
+    MergeForm,
+    NeedForm,
+    NoteForm,
+    QueueFilterForm,
+    RateForm,
+    RejectForm,
+    RequiredNoteForm,
+    ResolveForm,
+    TransferForm,
+)
+from .models import MOBILE_PURPOSE, RUNNING_STATUSES, Channel, EventAction, Need, Status
+
+PAGE_SIZE = 30
+
+# the steps in the order the need's page offers them, with their forms
+STEP_FORMS = {
+    "accept": NoteForm,
+    "dispatch": DispatchForm,
+    "claim": NoteForm,
+    "start": NoteForm,
+    "resolve": ResolveForm,
+    "pause": RequiredNoteForm,
+    "resume": NoteForm,
+    "rate": RateForm,
+    "close": NoteForm,
+    "reopen": RequiredNoteForm,
+    "transfer": TransferForm,
+    "escalate": NoteForm,
+    "merge": MergeForm,
+    "reject": RejectForm,
+}
+# steps a resident or member never sees as buttons on the staff page
+STAFF_ONLY = {"join"}
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _put_error(form, exc: DomainError, fallback: str | None = None) -> None:
+    field = {
+        "unit": "community",
+        "target": "target",
+        "person": "target",
+        "party_org": "target",
+    }.get(exc.field, exc.field)
+    if field not in form.fields:
+        field = fallback if fallback in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _city_units():
+    return Unit.objects.filter(kind=UnitKind.COUNTY).order_by("code")
+
+
+PLACE_LEVELS = ("county", "township", "community", "compound")
+CHILD_KINDS = {
+    "township": (UnitKind.TOWNSHIP,),
+    "community": (UnitKind.COMMUNITY, UnitKind.VILLAGE),
+    "compound": (UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE),
+}
+
+
+def _children(code: str, level: str) -> list[Unit]:
+    if not code:
+        return []
+    parent = Unit.objects.filter(code=code).only("pk").first()
+    if parent is None:
+        return []
+    return list(
+        Unit.objects.filter(parent=parent, kind__in=CHILD_KINDS[level])
+        .only("code", "name")
+        .order_by("code")
+    )
+
+
+def _place_levels():
+    return [
+        ("county", _("旗县区"), "township"),
+        ("township", _("街道/乡镇"), "community"),
+        ("community", _("社区/村"), "compound"),
+        ("compound", _("小区/自然村（可不选，填详细地址）"), None),
+    ]
+
+
+def _place_choices(data) -> dict[str, list[Unit]]:
+    """Options of each level of the place picker for the values chosen so far."""
+    return {
+        "county": list(_city_units().only("code", "name")),
+        "township": _children(data.get("county", ""), "township"),
+        "community": _children(data.get("township", ""), "community"),
+        "compound": _children(data.get("community", ""), "compound"),
+    }
+
+
+def _place(form) -> Unit | None:
+    code = form.place_code()
+    if not code:
+        return None
+    data = form.cleaned_data
+    unit = Unit.objects.filter(code=code).first()
+    # the chain must hold together: a compound under the chosen community, and so on
+    if unit is None or (
+        data.get("compound") and not data["compound"].startswith(data["community"])
+    ):
+        return None
+    return unit
+
+
+def _categories(unit: Unit | None = None):
+    return selectors.categories_for(unit or Unit.objects.filter(kind=UnitKind.CITY).first())
+
+
+def _category(categories, code):
+    return next((c for c in categories if c.code == code), None)
+
+
+def _file_need(request, form, categories, *, channel, actor):
+    """Validate the form, then the service; errors go back on the form. Returns the need."""
+    if not form.is_valid():
+        return None
+    unit = _place(form)
+    if unit is None:
+        form.add_error("community", _("请选择所在社区（村）和小区，或选择社区后填写详细地址。"))
+        return None
+    data = form.cleaned_data
+    try:
+        return services.need_file(
+            actor=actor,
+            channel=data.get("channel") or channel,
+            category=_category(categories, data["category"]),
+            unit=unit,
+            text=data["text"],
+            resident_name=data["resident_name"],
+            resident_mobile=data["resident_mobile"],
+            address=data["address"],
+            photos=request.FILES.getlist("photos"),
+            source_ref=data.get("source_ref", ""),
+        )
+    except DomainError as exc:
+        _put_error(form, exc)
+        return None
+
+
+# --- the public pages ---------------------------------------------------------------------
+
+
+def _too_many(request, form, categories, retry_after):
+    response = render(
+        request,
+        "needs/public_form.html",
+        {
+            "form": form,
+            "places": _place_choices(request.POST),
+            "place_levels": _place_levels(),
+            "retry_after": retry_after,
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def public_report(request):
+    """居民随手报: no account. Limited per IP and per mobile; a refusal keeps the form."""
+    categories = _categories()
+    form = NeedForm(request.POST or None, request.FILES or None, categories=categories)
+    if request.method == "POST":
+        try:
+            hit("need_intake_ip", client_ip(request))
+            mobile = pii.normalise_mobile(request.POST.get("resident_mobile", ""))
+            if mobile:
+                hit("need_intake_mobile", pii.blind_index(mobile, MOBILE_PURPOSE))
+        except RateLimited as exc:
+            form.is_valid()
+            return _too_many(request, form, categories, exc.retry_after)
+        need = _file_need(request, form, categories, channel=Channel.PUBLIC_WEB, actor=None)
+        if need is not None:
+            return redirect(reverse("needs:follow", args=[need.follow_token]) + "?new=1")
+    data = request.POST if request.method == "POST" else {}
+    return render(
+        request,
+        "needs/public_form.html",
+        {"form": form, "places": _place_choices(data), "place_levels": _place_levels()},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+def public_places(request, level):
+    """The options of one level of the place picker (htmx), below the chosen parent."""
+    if level not in CHILD_KINDS:
+        raise Http404
+    parent_level = PLACE_LEVELS[PLACE_LEVELS.index(level) - 1]
+    units = _children(request.GET.get(parent_level, ""), level)
+    below = PLACE_LEVELS[PLACE_LEVELS.index(level) + 1 :]
+    return render(
+        request, "needs/_place_options.html", {"units": units, "level": level, "reset": below}
+    )
+
+
+@require_GET
+def public_similar(request):
+    """Open needs in the chosen compound with similar text: join one instead (附议)."""
+    code = request.GET.get("compound") or request.GET.get("community") or ""
+    unit = Unit.objects.filter(code=code).first() if code else None
+    text = request.GET.get("text", "")[:2000]
+    similar = selectors.need_similar(unit, text) if unit and len(text.strip()) >= 4 else []
+    return render(request, "needs/_similar.html", {"similar": similar})
+
+
+@require_POST
+def public_join(request):
+    """附议 from the public form: the filer joins an open need instead of filing anew."""
+    reference = request.POST.get("join", "").strip()
+    need = Need.objects.filter(reference=reference).select_related("unit").first()
+    if need is None:
+        raise Http404(_("没有找到这条需求。"))
+    try:
+        hit("need_intake_ip", client_ip(request))
+        supporter = services.need_join(
+            actor=request.user if request.user.is_authenticated else None,
+            need=need,
+            name=request.POST.get("resident_name", ""),
+            mobile=request.POST.get("resident_mobile", ""),
+            note=request.POST.get("text", "")[:500],
+        )
+    except RateLimited as exc:
+        categories = _categories()
+        form = NeedForm(request.POST, categories=categories)
+        form.is_valid()
+        return _too_many(request, form, categories, exc.retry_after)
+    except DomainError as exc:
+        categories = _categories()
+        form = NeedForm(request.POST, categories=categories)
+        form.is_valid()
+        field = {"name": "resident_name", "mobile": "resident_mobile"}.get(exc.field)
+        form.add_error(field, exc.message)
+        return render(
+            request,
+            "needs/public_form.html",
+            {"form": form, "places": _place_choices(request.POST), "place_levels": _place_levels()},
+            status=exc.status,
+        )
+    return redirect(reverse("needs:follow", args=[supporter.follow_token]) + "?joined=1")
+
+
+PUBLIC_EVENTS = {
+    EventAction.SUBMITTED,
+    EventAction.ACCEPTED,
+    EventAction.REJECTED,
+    EventAction.DISPATCHED,
+    EventAction.CLAIMED,
+    EventAction.STARTED,
+    EventAction.PAUSED,
+    EventAction.RESUMED,
+    EventAction.RESOLVED,
+    EventAction.RATED,
+    EventAction.CLOSED,
+    EventAction.REOPENED,
+    EventAction.TRANSFERRED,
+    EventAction.ESCALATED,
+    EventAction.MERGED,
+}
+# what a resident reads of a step's note (staff notes stay inside)
+PUBLIC_NOTES = {EventAction.REJECTED, EventAction.RESOLVED, EventAction.RATED, EventAction.PAUSED}
+
+
+def _follow_context(request, need, token, form=None):
+    events = [e for e in selectors.need_timeline(need) if e.action in PUBLIC_EVENTS]
+    return {
+        "need": need,
+        "token": token,
+        "events": events,
+        "public_notes": PUBLIC_NOTES,
+        "photos": list(need.photos.all()),
+        "rate_form": form or (RateForm() if need.status == Status.RESOLVED else None),
+        "new": request.GET.get("new") == "1",
+        "joined": request.GET.get("joined") == "1",
+        "follow_url": request.build_absolute_uri(reverse("needs:follow", args=[token])),
+    }
+
+
+def follow(request, token):
+    """The resident's follow page: status, timeline, and the rating once resolved."""
+    need = services.need_by_follow_token(token)
+    if need is None:
+        raise Http404(_("没有找到这条需求：请检查链接是否完整。"))
+    return render(request, "needs/follow.html", _follow_context(request, need, token))
+
+
+@require_POST
+def follow_rate(request, token):
+    need = services.need_by_follow_token(token)
+    if need is None:
+        raise Http404(_("没有找到这条需求：请检查链接是否完整。"))
+    form = RateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.need_rate(
+                actor=None,
+                need=need,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as exc:
+            _put_error(form, exc)
+        else:
+            messages.success(request, _("谢谢您的评价！"))
+            return redirect("needs:follow", token=token)
+    context = _follow_context(request, need, token, form)
+    return render(request, "needs/follow.html", context, status=409 if form.errors else 200)
+
+
+# --- residents with an account ----------------------------------------------------------
+
+
+@login_required
+def my_needs(request):
+    """居民账号：我的需求, and filing a new one."""
+    user = request.user
+    mine = (
+        selectors.need_queryset(user)
+        .filter(Q(resident_account=user))
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "needs/mine.html", {"page": page})
+
+
+@login_required
+def my_need_new(request):
+    categories = _categories()
+    form = NeedForm(request.POST or None, request.FILES or None, categories=categories)
+    form.fields["resident_name"].initial = request.user.display_name
+    if request.method == "POST":
+        need = _file_need(
+            request, form, categories, channel=Channel.RESIDENT_ACCOUNT, actor=request.user
+        )
+        if need is not None:
+            messages.success(
+                request, _("已提交，编号 %(ref)s。办理进展会显示在这里。") % {"ref": need.reference}
+            )
+            return redirect(need)
+    data = request.POST if request.method == "POST" else {}
+    return render(
+        request,
+        "needs/file.html",
+        {
+            "form": form,
+            "places": _place_choices(data),
+            "place_levels": _place_levels(),
+            "title": _("提交需求"),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+# --- staff ------------------------------------------------------------------------------
+
+
+def _may_file(user) -> bool:
+    return bool(visible_paths(user, "need.file"))
+
+
+@login_required
+def need_new(request):
+    """Staff file for a resident: at the desk, by proxy (a resident without a phone),
+    from the hotline or a visit."""
+    if not _may_file(request.user):
+        raise PermissionDenied(_("您的角色不能代居民登记需求。"))
+    categories = _categories()
+    form = NeedForm(
+        request.POST or None, request.FILES or None, categories=categories, staff_channels=True
+    )
+    if request.method == "POST":
+        need = _file_need(request, form, categories, channel=Channel.DESK, actor=request.user)
+        if need is not None:
+            messages.success(request, _("已登记，编号 %(ref)s。") % {"ref": need.reference})
+            return redirect(need)
+    data = request.POST if request.method == "POST" else {}
+    return render(
+        request,
+        "needs/file.html",
+        {
+            "form": form,
+            "places": _place_choices(data),
+            "place_levels": _place_levels(),
+            "title": _("代居民登记需求"),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+TABS = ("unit", "mine", "claimable")
+
+
+@login_required
+def queue(request):
+    """The queue: a unit's needs (staff), mine (handled by or dispatched to me), or
+    waiting to be claimed in my communities (双报到 members, building heads)."""
+    user = request.user
+    roots = visible_paths(user, "need.view")
+    claim_anywhere = bool(visible_paths(user, "need.claim") or services.claimable_communities(user))
+    if not roots and not claim_anywhere:
+        if visible_paths(user):  # a resident: their own needs
+            return redirect("needs:mine")
+        raise PermissionDenied(_("您的角色不能查看需求。"))
+    params = request.GET
+    tab = params.get("tab") if params.get("tab") in TABS else ("unit" if roots else "claimable")
+    if tab == "unit" and not roots:
+        tab = "claimable"
+    unit = None
+    if tab == "unit":
+        code = (
+            params.get("unit")
+            or Unit.objects.filter(path=roots[0]).values_list("code", flat=True).first()
+        )
+        unit = access(Unit.objects.select_related("parent"), user, action="need.view", code=code)
+    categories = _categories(unit)
+    form = QueueFilterForm(params, categories=categories)
+    filters = form.cleaned_data if form.is_valid() else {}
+    needs = selectors.need_list(
+        user,
+        unit=unit,
+        status=filters.get("status") or None,
+        category=filters.get("category", ""),
+        channel=filters.get("channel", ""),
+        overdue=bool(filters.get("overdue")),
+        q=filters.get("q", ""),
+        mine=tab == "mine",
+        claimable=tab == "claimable",
+    ).select_related("category", "unit")
+    page = Paginator(needs, PAGE_SIZE).get_page(params.get("page"))
+    counts = selectors.need_queue_counts(user, unit) if unit is not None else None
+    keep = params.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "needs/queue.html",
+        {
+            "tab": tab,
+            "unit": unit,
+            "roots": Unit.objects.filter(path__in=roots) if len(roots) > 1 else [],
+            "form": form,
+            "page": page,
+            "counts": counts,
+            "now": timezone.now(),
+            "running": RUNNING_STATUSES,
+            "query": keep.urlencode(),
+            "can_file": _may_file(user),
+            "has_unit_tab": bool(roots),
+            "missing_years": _calendar_warning(user),
+        },
+    )
+
+
+def _calendar_warning(user) -> list[int]:
+    if not visible_paths(user, "workday.manage"):
+        return []
+    from hongyan.workdays.selectors import missing_years
+
+    return missing_years()
+
+
+def _dispatch_targets(need: Need, candidates) -> list[tuple[str, str]]:
+    place = selectors.compound_of(need.unit)
+    units = [place, *Unit.objects.filter(parent=place).order_by("code")[:20]]
+    orgs = PartyOrganization.objects.filter(
+        Q(unit=place) | Q(covers=place) | Q(unit=need.owner)
+    ).distinct()[:10]
+    targets = [(f"unit:{u.code}", _("单位：%(name)s") % {"name": u.name}) for u in units]
+    targets += [(f"org:{o.pk}", _("党组织：%(name)s") % {"name": o.name}) for o in orgs]
+    targets += [
+        (
+            f"person:{c.member.account_id}",
+            _("党员：%(name)s（%(why)s）") % {"name": c.member.name, "why": c.reason},
+        )
+        for c in candidates
+        if c.member.account_id
+    ]
+    return targets
+
+
+def _transfer_targets(need: Need) -> list[tuple[str, str]]:
+    owner = need.owner
+    parent = owner.parent
+    units = []
+    if parent is not None:
+        units = [
+            parent,
+            *Unit.objects.filter(parent=parent).exclude(pk=owner.pk).order_by("code")[:60],
+        ]
+    return [(u.code, u.name) for u in units]
+
+
+def _step_forms(request, need, failed_step=None, failed_form=None):
+    """Forms for every step the need's state allows and the user may take."""
+    user = request.user
+    allowed = [
+        s for s in rules.allowed_steps(need) if s in STEP_FORMS and selectors.may(user, need, s)
+    ]
+    if failed_step and failed_step not in allowed:  # refused by the state: show why
+        allowed.insert(0, failed_step)
+    candidates = matching.need_candidates(need) if "dispatch" in allowed else []
+    forms = []
+    for step in STEP_FORMS:
+        if step not in allowed:
+            continue
+        if step == failed_step:
+            form = failed_form
+        elif step == "dispatch":
+            form = DispatchForm(targets=_dispatch_targets(need, candidates), prefix=step)
+        elif step == "transfer":
+            form = TransferForm(units=_transfer_targets(need), prefix=step)
+        else:
+            form = STEP_FORMS[step](prefix=step)
+        forms.append((step, rules.step_names()[step], form))
+    return forms, candidates
+
+
+def _detail_context(request, need, failed_step=None, failed_form=None):
+    forms, candidates = _step_forms(request, need, failed_step, failed_form)
+    staff = can(request.user, "need.manage", need.unit.path)
+    similar = []
+    if staff and need.is_open:
+        similar = [
+            (n, s) for n, s in selectors.need_similar(need.unit, need.text) if n.pk != need.pk
+        ]
+    return {
+        "need": need,
+        "events": selectors.need_timeline(need),
+        "photos": list(need.photos.all()),
+        "forms": forms,
+        "failed_step": failed_step,
+        "candidates": candidates,
+        "similar": similar,
+        "staff": staff,
+        "overdue": need.is_overdue(),
+        "may_merge": any(step == "merge" for step, _label, _form in forms),
+    }
+
+
+@login_required
+def need_detail(request, pk):
+    need = selectors.need_get(request.user, pk)
+    return render(request, "needs/detail.html", _detail_context(request, need))
+
+
+def _run_step(request, need, step, form):
+    """Call the service for `step` with the form's cleaned data."""
+    user, data = request.user, form.cleaned_data
+    note = data.get("note", "")
+    simple = {
+        "accept": services.need_accept,
+        "claim": services.need_claim,
+        "start": services.need_start,
+        "resume": services.need_resume,
+        "close": services.need_close,
+        "escalate": services.need_escalate,
+        "pause": services.need_pause,
+        "reopen": services.need_reopen,
+    }
+    if step in simple:
+        return simple[step](actor=user, need=need, note=note)
+    if step == "reject":
+        return services.need_reject(actor=user, need=need, reason=data["reason"])
+    if step == "resolve":
+        return services.need_resolve(
+            actor=user,
+            need=need,
+            resolution=data["resolution"],
+            photos=request.FILES.getlist("resolve-photos"),
+        )
+    if step == "rate":
+        return services.need_rate(
+            actor=user, need=need, rating=data["rating"], comment=data["comment"]
+        )
+    if step == "dispatch":
+        kind, _sep, value = (data.get("target") or "").partition(":")
+        target = {}
+        if kind == "unit":
+            target["unit"] = Unit.objects.get(code=value)
+        elif kind == "org":
+            target["party_org"] = PartyOrganization.objects.select_related("unit").get(pk=value)
+        elif kind == "person":
+            target["person"] = User.objects.get(pk=value)
+        if data.get("team_name"):
+            target["team_name"] = data["team_name"]
+        return services.need_dispatch(actor=user, need=need, note=note, **target)
+    if step == "transfer":
+        if not data.get("to_unit"):
+            raise DomainError("invalid", _("请选择转给哪个单位。"), status=422, field="to_unit")
+        to_unit = Unit.objects.get(code=data["to_unit"])
+        return services.need_transfer(actor=user, need=need, to_unit=to_unit, note=note)
+    if step == "merge":
+        into = selectors.need_queryset(user).filter(reference=data["into"].strip()).first()
+        if into is None:
+            raise DomainError(
+                "invalid", _("没有找到编号为 %(ref)s 的需求。") % {"ref": data["into"]}, 422, "into"
+            )
+        return services.need_merge(actor=user, need=need, into=into, note=note)
+    raise Http404
+
+
+@login_required
+@require_POST
+def need_step(request, pk, step):
+    if step not in STEP_FORMS:
+        raise Http404
+    need = selectors.need_access(request.user, pk, step)
+    if step == "dispatch":
+        targets = _dispatch_targets(need, matching.need_candidates(need))
+        form = DispatchForm(request.POST, targets=targets, prefix=step)
+    elif step == "transfer":
+        form = TransferForm(request.POST, units=_transfer_targets(need), prefix=step)
+    else:
+        form = STEP_FORMS[step](request.POST, request.FILES, prefix=step)
+    status = 422
+    if form.is_valid():
+        try:
+            _run_step(request, need, step, form)
+        except DomainError as exc:
+            _put_error(form, exc, fallback="note")
+            status = exc.status
+        else:
+            messages.success(request, _("已%(step)s。") % {"step": rules.step_names()[step]})
+            return redirect(need)
+    need = selectors.need_get(request.user, pk)  # as it is now, after a refused step
+    context = _detail_context(request, need, failed_step=step, failed_form=form)
+    return render(request, "needs/detail.html", context, status=status)
+
+
+def recent_window(days: int = 365):
+    today = timezone.localdate()
+    return today - timedelta(days=days), today
