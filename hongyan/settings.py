@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "hongyan.exports",
     "hongyan.needs",
     "hongyan.workdays",
+    "hongyan.open311",
 ]
 
 MIDDLEWARE = [

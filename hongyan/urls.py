@@ -13,5 +13,6 @@ urlpatterns = [
     path("members/", include("hongyan.members.urls")),
     path("exports/", include("hongyan.exports.urls")),
     path("workdays/", include("hongyan.workdays.urls")),
+    path("open311/v2/", include("hongyan.open311.urls")),
     path("", include("hongyan.needs.urls")),
 ]
