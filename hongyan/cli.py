@@ -57,6 +57,12 @@ def cmd_demo(args) -> int:
     print(f"\n演示账号（密码均为 {password}）/ demo accounts, password {password}:")
     for username, role, unit in summary["accounts"]:
         print(f"  {username:<18} {role:<12} {unit}")
+    print(
+        "\n动态口令密钥（TOTP，Base32；三员登录时、查看完整个人信息前使用）"
+        " / TOTP secrets (admins sign in with one; revealing personal data asks for one):"
+    )
+    for username, secret in summary.get("totp", []):
+        print(f"  {username:<18} {secret}")
     return 0
 
 

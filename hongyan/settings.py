@@ -123,6 +123,8 @@ else:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
 INSTALLED_APPS = [
+    # first, so that its `createsuperuser` (refused outside HONGYAN_DEBUG) replaces auth's
+    "hongyan.core",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -132,7 +134,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "ninja",
-    "hongyan.core",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "hongyan.orgs",
     "hongyan.members",
     "hongyan.exports",
@@ -150,6 +154,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hongyan.core.accounts.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -226,6 +231,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_ATTEMPTS = _int("HONGYAN_LOCKOUT_ATTEMPTS", 5, minimum=1)
 LOCKOUT_MINUTES = _int("HONGYAN_LOCKOUT_MINUTES", 30, minimum=1)
 API_TOKEN_DAYS = _int("HONGYAN_API_TOKEN_DAYS", 30, minimum=1)
+# Accounts and sessions (docs/accounts.md). 0 turns expiry / the idle sweep off.
+PASSWORD_MAX_AGE_DAYS = _int("HONGYAN_PASSWORD_MAX_AGE_DAYS", 90)
+ACCOUNT_IDLE_DAYS = _int("HONGYAN_ACCOUNT_IDLE_DAYS", 90)
+SESSION_ABSOLUTE_HOURS = _int("HONGYAN_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+# A TOTP step-up opens a window for revealing or exporting personal data.
+STEP_UP_MINUTES = _int("HONGYAN_STEP_UP_MINUTES", 5, minimum=1)
+OTP_TOTP_ISSUER = os.environ.get("HONGYAN_TOTP_ISSUER", "鸿雁").strip() or "鸿雁"
 # 等保 level 3 keeps audit records at least 180 days; `purge_audit` refuses younger ones.
 AUDIT_RETENTION_DAYS = _int("HONGYAN_AUDIT_RETENTION_DAYS", 180, minimum=180)
 

@@ -162,6 +162,7 @@ class ApiClient:
     """A test client that speaks JSON to /api/v1/ with a bearer token (or none)."""
 
     def __init__(self, token: str | None = None):
+        self.token = token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.client = Client(headers=headers)
 
@@ -181,6 +182,33 @@ def api():
         return ApiClient(token_for(user) if user is not None else None)
 
     return make
+
+
+@pytest.fixture
+def stepped_up():
+    """stepped_up(client) -> the same client with a fresh TOTP step-up (core.stepup), as
+    after /account/step-up (a page client) or POST /api/v1/auth/step-up (an api client)."""
+
+    def mark(client):
+        import time
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from hongyan.core.models import hash_token
+        from hongyan.core.stepup import SESSION_KEY
+
+        if isinstance(client, ApiClient):
+            ApiToken.objects.filter(key_hash=hash_token(client.token)).update(
+                stepped_up_until=timezone.now() + timedelta(minutes=5)
+            )
+        else:
+            session = client.session
+            session[SESSION_KEY] = time.time()
+            session.save()
+        return client
+
+    return mark
 
 
 @pytest.fixture

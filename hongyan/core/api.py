@@ -30,10 +30,12 @@ class UnescapedJSONRenderer(JSONRenderer):
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
-        user = services.token_user(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_token = services.token_get(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        request.api_token = api_token  # core.stepup reads its step-up window
+        return api_token.user
 
 
 api = NinjaAPI(
@@ -144,6 +146,9 @@ def on_unexpected(request, exc):
 class Credentials(Schema):
     username: str
     password: str
+    # the three administrators must add a current TOTP; anyone who does gets a token
+    # already stepped up for STEP_UP_MINUTES (core.stepup)
+    totp: str = ""
 
 
 class TokenOut(Schema):
@@ -158,15 +163,40 @@ class ErrorOut(Schema):
 @api.post(
     "/auth/token",
     auth=None,
-    response={200: TokenOut, 401: ErrorOut, 423: ErrorOut, 429: ErrorOut},
+    response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut, 429: ErrorOut},
     tags=["auth"],
-    summary="以用户名和密码换取 Bearer 令牌",
+    summary="以用户名和密码换取 Bearer 令牌（三员账号另需 totp 动态口令）",
 )
 @rate_limit(("token_user_ip", "username_ip"), ("token_ip", "ip"))
 def token(request, credentials: Credentials):
     return {
-        "token": services.token_issue(username=credentials.username, password=credentials.password)
+        "token": services.token_issue(
+            username=credentials.username,
+            password=credentials.password,
+            totp=credentials.totp,
+        )
     }
+
+
+class StepUpIn(Schema):
+    code: str
+
+
+class StepUpOut(Schema):
+    valid_until: datetime
+
+
+@api.post(
+    "/auth/step-up",
+    response={200: StepUpOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut},
+    tags=["auth"],
+    summary="验证动态口令，5 分钟内可查看或导出完整个人信息",
+)
+@rate_limit(("token_user_ip", "user"))
+def step_up(request, payload: StepUpIn):
+    from .stepup import step_up as do_step_up
+
+    return {"valid_until": do_step_up(request, payload.code)}
 
 
 class MeOut(Schema):

@@ -7,6 +7,7 @@ MENU_ACTIONS = {
     "member_import": ("member.import",),
     "dual": ("dual.manage", "dual.register_self"),
     "audit": ("audit.view",),
+    "accounts": ("account.manage", "grant.manage", "factor.reset"),
     "exports": ("member.export", "export.approve"),
     "workdays": ("workday.manage",),
     "needs": ("need.view", "need.claim", "dual.register_self"),

@@ -22,3 +22,33 @@ class PasswordChangeForm(forms.Form):
         if data.get("new_password") and data.get("new_password") != data.get("new_password2"):
             self.add_error("new_password2", _("两次输入的新密码不一致。"))
         return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("动态口令"),
+        max_length=20,
+        help_text=_("身份验证器上显示的 6 位数字。"),
+    )
+
+
+class AccountCreateForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    display_name = forms.CharField(label=_("姓名"), max_length=40, required=False)
+
+
+class GrantForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"))
+    unit = forms.CharField(
+        label=_("单位代码"), max_length=24, help_text=_("例如 150902 为集宁区。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .roles import Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = Role.choices
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200)

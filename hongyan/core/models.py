@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
@@ -18,6 +19,11 @@ class User(AbstractUser):
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # an administrator issued the password: it must be changed at the next sign-in
+    must_change_password = models.BooleanField(default=False)
+    # raised to end every session at once (disabled, grants changed): sessions carry a
+    # hash of the password and this number, and Django drops a session whose hash is stale
+    session_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("账号")
@@ -28,6 +34,18 @@ class User(AbstractUser):
 
     def is_locked(self, at=None) -> bool:
         return bool(self.locked_until and self.locked_until > (at or timezone.now()))
+
+    def password_expires_at(self):
+        """When the password runs out (None: expiry is off)."""
+        days = settings.PASSWORD_MAX_AGE_DAYS
+        if not days:
+            return None
+        return (self.password_changed_at or self.date_joined) + timedelta(days=days)
+
+    def _get_session_auth_hash(self, secret=None):
+        key_salt = "hongyan.core.User.session_auth_hash"
+        value = f"{self.password}|{self.session_version}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class Grant(models.Model):
@@ -61,6 +79,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # a TOTP proved for this token (POST /api/v1/auth/step-up) opens a short window for
+    # revealing or exporting personal data (core.stepup)
+    stepped_up_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"token #{self.pk} of {self.user}"
@@ -74,6 +95,39 @@ class ApiToken(models.Model):
             expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_DAYS),
         )
         return token, raw
+
+
+class FactorReset(models.Model):
+    """Resetting someone's second factor (a lost phone) takes two administrators: one
+    asks, another approves; only then are the account's TOTP and recovery codes removed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待批准")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="factor_resets")
+    reason = models.CharField(_("原因"), max_length=200)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="one_pending_factor_reset",
+            )
+        ]
+
+    def __str__(self):
+        return f"factor reset of {self.user} ({self.status})"
 
 
 class AuditEntry(models.Model):

@@ -17,11 +17,18 @@ class Role(models.TextChoices):
     BUILDING_HEAD = "building_head", _("楼栋长")
     PARTY_MEMBER = "party_member", _("党员")
     RESIDENT = "resident", _("居民")
+    # 三员分立 (GB/T 22239 level 3): three administrators who check one another; an account
+    # holding one of them holds no other role (core.services.grant_add refuses it)
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
 ADMINS = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_ADMIN}
 STAFF = ADMINS | {Role.COMMUNITY_WORKER, Role.GRID_WORKER}
-EVERYONE = set(Role)
+# the three administrators (三员) do no business work: they see no register, no tree
+TRIAD = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
+EVERYONE = set(Role) - TRIAD
 
 # action -> roles allowed to take it (inside the subtree of the grant that carries the role)
 PERMISSIONS: dict[str, set[str]] = {
@@ -32,7 +39,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "org.view": EVERYONE,
     "org.manage": ADMINS | {Role.COMMUNITY_WORKER},
     "cadre.assign": ADMINS,
-    "audit.view": {Role.CITY_ADMIN},
+    "audit.view": {Role.CITY_ADMIN, Role.AUDIT_ADMIN},
+    "audit.export": {Role.AUDIT_ADMIN},
+    # 三员分立: accounts (system admin), roles and grants (security admin); resetting
+    # someone's second factor is asked by one of them and approved by another
+    "account.manage": {Role.SYSTEM_ADMIN},
+    "grant.manage": {Role.SECURITY_ADMIN},
+    "factor.reset": {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN},
     # residents' needs (居民需求): claiming is also open to 双报到 members of the community
     "need.view": STAFF | {Role.BUILDING_HEAD},
     "need.file": STAFF | {Role.BUILDING_HEAD},

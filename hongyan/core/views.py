@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,6 +18,7 @@ from hongyan.orgs import selectors as org_selectors
 from hongyan.orgs.models import UnitKind
 
 from . import audit, services
+from .account_views import complete_login, start_second_factor
 from .errors import DomainError
 from .forms import LoginForm, PasswordChangeForm
 from .ratelimit import rate_limit
@@ -35,7 +36,9 @@ def login_view(request):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if services.second_factor_required(user):
+                return start_second_factor(request, user, next_url)
+            complete_login(request, user, second_factor=False)
             return redirect(next_url or "core:home")
     return render(request, "core/login.html", {"form": form, "next": next_url})
 

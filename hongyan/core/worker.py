@@ -44,6 +44,14 @@ def delete_expired_tokens() -> int:
     return deleted
 
 
+@register_sweep("idle_accounts", every_seconds=3600)
+def disable_idle_accounts() -> int:
+    """Accounts unused for ACCOUNT_IDLE_DAYS (90) are disabled (core.services)."""
+    from .services import disable_idle_accounts as sweep
+
+    return sweep()
+
+
 def run_due(last_run: dict[str, float], now: float) -> dict[str, int]:
     done = {}
     for sweep in SWEEPS:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from hongyan.core import audit
 from hongyan.core.errors import DomainError
@@ -46,6 +47,10 @@ DEMO_ACCOUNTS = [
     ("fengzhen_admin", Role.DISTRICT_ADMIN, "150981", "丰镇市委组织部管理员"),
     ("member", Role.PARTY_MEMBER, None, "在职党员（恩和路社区）"),
     ("resident", Role.RESIDENT, None, "居民（恩和路社区）"),
+    # 三员分立: they sign in with a TOTP as well (the demo prints their secrets)
+    ("system_admin", Role.SYSTEM_ADMIN, CITY_CODE, "系统管理员"),
+    ("security_admin", Role.SECURITY_ADMIN, CITY_CODE, "安全管理员"),
+    ("audit_admin", Role.AUDIT_ADMIN, CITY_CODE, "审计管理员"),
 ]
 
 
@@ -309,11 +314,32 @@ def create_demo_accounts(password: str) -> list[tuple[str, str, str]]:
                 "is_active": True,
                 "failed_logins": 0,
                 "locked_until": None,
+                # the demo's password is chosen by whoever loads it: not forced to change
+                "must_change_password": False,
+                "password_changed_at": timezone.now(),
+                "last_login": None,
+                "date_joined": timezone.now(),
             },
         )
         Grant.objects.get_or_create(user=user, role=role, unit=unit)
         accounts.append((username, str(Role(role).label), unit.name))
     return accounts
+
+
+def demo_authenticators() -> list[tuple[str, str]]:
+    """A fresh TOTP authenticator for each demo account that needs one: the three
+    administrators (at sign-in) and everyone who may reveal personal data (step-up).
+    Returns (username, Base32 secret) to print."""
+    from hongyan.core import factors
+    from hongyan.core.roles import TRIAD, roles_for
+
+    needs = TRIAD | roles_for("member.reveal")
+    secrets = []
+    for username, role, _code, _display in DEMO_ACCOUNTS:
+        if role in needs:
+            device = factors.totp_create_confirmed(User.objects.get(username=username))
+            secrets.append((username, factors.totp_secret(device).replace(" ", "")))
+    return secrets
 
 
 def county_figures() -> list[str]:
@@ -343,10 +369,11 @@ def load_demo_city(*, password: str, seed: int = 1509, progress=print) -> dict:
         build_demo_city(seed, progress)
         accounts = create_demo_accounts(password)
         link_demo_account(User.objects.get(username="member"))
+        authenticators = demo_authenticators()
         figures = county_figures()
         audit.record(
             "demo.load",
             actor_name="hongyan demo",
             detail={"seed": seed, "units": Unit.objects.count(), "figures": figures[:1]},
         )
-    return {"accounts": accounts, "figures": figures}
+    return {"accounts": accounts, "figures": figures, "totp": authenticators}

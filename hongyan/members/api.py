@@ -13,6 +13,7 @@ from ninja.responses import Status
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access, scope
+from hongyan.core.stepup import require_fresh_step_up
 from hongyan.orgs.models import PartyOrganization, Unit
 
 from . import selectors, services
@@ -210,6 +211,7 @@ def member_update(request, member_id: int, payload: MemberPatch):
 @rate_limit(("reveal_user", "user"))
 def member_reveal(request, member_id: int, payload: RevealIn):
     member = selectors.member_get(request.user, member_id, action="member.reveal")
+    require_fresh_step_up(request)  # 403 step_up_required: POST /api/v1/auth/step-up first
     value = services.member_reveal(
         actor=request.user, member=member, field=payload.field, reason=payload.reason
     )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access, can, scope, visible_paths
+from hongyan.core.stepup import has_fresh_step_up, step_up_url
 from hongyan.orgs.models import Unit, UnitKind
 
 from . import excel, importer, imports, selectors, services
@@ -108,6 +109,8 @@ def member_reveal(request, member_id):
     form = RevealForm(request.POST or None)
     revealed = None
     if request.method == "POST" and form.is_valid():
+        if not has_fresh_step_up(request):  # a fresh TOTP first (core.stepup)
+            return redirect(step_up_url(request.path))
         try:
             value = services.member_reveal(actor=request.user, member=member, **form.cleaned_data)
         except DomainError as exc:

@@ -241,25 +241,27 @@ def test_patch_outsider(api, people, charlie, bob, tree):
     assert response.status_code == 422 and response.json()["field"] == "unit"
 
 
-def test_reveal(api, people, bob):
+def test_reveal(api, people, bob, stepped_up):
     url = f"/api/v1/members/{people.liang.pk}/reveal"
-    response = api(bob).post(url, {"field": "id_number", "reason": "核对组织关系转接材料"})
+    client = stepped_up(api(bob))
+    response = client.post(url, {"field": "id_number", "reason": "核对组织关系转接材料"})
     assert response.status_code == 200
     assert response.json() == {"field": "id_number", "value": people.liang_id}
     entry = AuditEntry.objects.filter(action="member.reveal").last()
     assert entry.actor == bob and entry.object_id == str(people.liang.pk)
     assert entry.detail == {"field": "id_number", "reason": "核对组织关系转接材料"}
-    assert api(bob).post(url, {"field": "mobile", "reason": "电话通知开会"}).json()["value"] == (
+    assert client.post(url, {"field": "mobile", "reason": "电话通知开会"}).json()["value"] == (
         people.liang_mobile
     )
 
 
-def test_reveal_needs_a_reason_and_a_known_field(api, people, bob):
+def test_reveal_needs_a_reason_and_a_known_field(api, people, bob, stepped_up):
     url = f"/api/v1/members/{people.liang.pk}/reveal"
     before = AuditEntry.objects.filter(action="member.reveal").count()
-    response = api(bob).post(url, {"field": "id_number", "reason": " "})
+    client = stepped_up(api(bob))
+    response = client.post(url, {"field": "id_number", "reason": " "})
     assert response.status_code == 400 and response.json()["field"] == "reason"
-    response = api(bob).post(url, {"field": "name", "reason": "核对组织关系"})
+    response = client.post(url, {"field": "name", "reason": "核对组织关系"})
     assert response.status_code == 422
     assert AuditEntry.objects.filter(action="member.reveal").count() == before
 

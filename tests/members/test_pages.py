@@ -71,8 +71,8 @@ def test_detail_masked_and_scoped(login, people, bob, charlie):
     assert login(charlie).get(url).status_code == 404
 
 
-def test_reveal_on_the_page(login, people, bob):
-    client = login(bob)
+def test_reveal_on_the_page(login, people, bob, stepped_up):
+    client = stepped_up(login(bob))
     url = reverse("members:reveal", args=[people.liang.pk])
     assert client.get(url).status_code == 200
     response = client.post(url, {"field": "id_number", "reason": "核对组织关系转接"})
