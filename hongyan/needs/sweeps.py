@@ -39,12 +39,20 @@ def _setting(name, default):
     return getattr(settings, name, default)
 
 
-def notify_once(*, need: Need, kind: str, level: int, unit, user=None, message: str) -> bool:
+def notify_once(
+    *, need: Need, kind: str, level: int, unit, user=None, message: str, at=None
+) -> bool:
     """Insert the notice; False when it exists already (the unique key is the lock)."""
     try:
         with transaction.atomic():
             NeedNotification.objects.create(
-                need=need, kind=kind, level=level, unit=unit, user=user, message=message[:300]
+                need=need,
+                kind=kind,
+                level=level,
+                unit=unit,
+                user=user,
+                message=message[:300],
+                created_at=at or timezone.now(),
             )
     except IntegrityError:
         return False
@@ -81,6 +89,7 @@ def warn_before_deadline(now: datetime | None = None) -> int:
                 unit=need.owner,
                 user=need.handler or need.assignee,
                 message=message,
+                at=now,
             ):
                 NeedEvent.objects.create(
                     need=need,
@@ -135,6 +144,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
                     level=level,
                     unit=parent,
                     message=message,
+                    at=now,
                 ):
                     continue
                 escalated = need_escalate(actor=None, need=need, note=message)
@@ -175,6 +185,7 @@ def remind_revisit(now: datetime | None = None) -> int:
                 level=need.reopen_count,
                 unit=need.owner,
                 message=message,
+                at=now,
             ):
                 NeedEvent.objects.create(
                     need=need,
