@@ -139,6 +139,11 @@ def on_database_unavailable(request, exc):
 
 @api.exception_handler(Exception)
 def on_unexpected(request, exc):
+    from .middleware import storage_full, storage_full_response
+
+    if storage_full(exc):  # a full disk: 507, nothing saved (not a bug to report as 500)
+        logger.error("storage full on %s: %s", request.path, exc)
+        return storage_full_response(request)
     logger.exception("API error on %s", request.path)
     return error(request, 500, "server_error", _("服务器出错了，请稍后再试。"))
 

@@ -135,7 +135,8 @@ def unavailable_response(request):
 
 
 class DatabaseUnavailableMiddleware:
-    """A view that loses the database answers 503 with Retry-After instead of 500.
+    """A view that loses the database answers 503 with Retry-After instead of 500; one
+    whose write finds the disk full answers 507 (nothing saved), not 500.
 
     Django reconnects by itself on the next request (CONN_HEALTH_CHECKS), so once the
     server is back the site is too, with no restart. Errors raised by other middleware
@@ -155,6 +156,13 @@ class DatabaseUnavailableMiddleware:
                 "database unavailable on %s: %s", request.path, exception
             )
             return unavailable_response(request)
+        if storage_full(exception):
+            import logging
+
+            logging.getLogger("hongyan.storage").error(
+                "storage full on %s: %s", request.path, exception
+            )
+            return storage_full_response(request)
         return None
 
 
@@ -164,6 +172,55 @@ def server_error(request):
 
     from django.views import defaults
 
-    if database_unavailable(sys.exc_info()[1]):
+    exc = sys.exc_info()[1]
+    if database_unavailable(exc):
         return unavailable_response(request)
+    if storage_full(exc):
+        return storage_full_response(request)
     return defaults.server_error(request)
+
+
+# --- the disk is full ------------------------------------------------------------------------
+
+
+def storage_full(exc: BaseException | None) -> bool:
+    """True for a write refused for lack of space (a full disk, a quota, a file-size limit)."""
+    import errno
+
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def storage_full_response(request):
+    """507 with a message saying nothing was saved; JSON under /api/. Like the 503 page it
+    needs no database, so it also works when the database's own disk is the full one."""
+    from django.http import HttpResponse, JsonResponse
+    from django.utils.html import escape
+    from django.utils.translation import gettext as _
+
+    message = _(
+        "服务器存储空间已满，文件没有保存，什么也没有改动：请联系系统管理员清理空间后再试。"
+    )
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"code": "storage_full", "message": message},
+            status=507,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        page = (
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>507 · 鸿雁</title></head><body>"
+            f"<h1>存储空间已满</h1><p>{escape(message)}</p>"
+            '<p lang="en">Storage full: the server has no room to save the file, and nothing '
+            "was changed. Ask the system administrator to free some space, then try again.</p>"
+            '<p><a href="/">返回首页 · Home</a></p>'
+            "</body></html>"
+        )
+        response = HttpResponse(page, status=507, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response

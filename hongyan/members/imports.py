@@ -49,7 +49,12 @@ def upload_check(*, actor, unit, upload) -> ImportBatch:
     filename = os.path.basename(upload.name or "upload")[:200]
     plan = importer.check_file(data, filename, actor=actor, unit=unit)
     stored = f"{uuid.uuid4().hex}.bin"
-    (_folder() / stored).write_bytes(pii.encrypt_bytes(data, UPLOAD_AAD))
+    path = _folder() / stored
+    try:
+        path.write_bytes(pii.encrypt_bytes(data, UPLOAD_AAD))
+    except OSError:  # e.g. the disk is full: leave no half-written upload behind
+        path.unlink(missing_ok=True)
+        raise
     batch = ImportBatch.objects.create(
         actor=actor,
         unit=unit,
