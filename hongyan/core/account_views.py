@@ -274,13 +274,7 @@ def _act(request, account):
         form = ReasonForm(request.POST)
         if not form.is_valid():
             return form, None
-        try:
-            services.factor_reset_request(
-                actor=user, user=account, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error("reason", exc.message)
-            return form, None
+        services.factor_reset_request(actor=user, user=account, reason=form.cleaned_data["reason"])
         messages.success(request, _("重置申请已提交，需另一位管理员批准。"))
     else:
         reset = FactorReset.objects.filter(user=account, pk=request.POST.get("reset") or 0).first()
