@@ -513,6 +513,45 @@ def need_follow(request, token: str):
     }
 
 
+# --- notifications (before /needs/{pk}, which would match the word) ----------------
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    kind_label: str = Field(alias="get_kind_display")
+    level: int
+    need_id: int
+    reference: str = Field(alias="need.reference")
+    unit: Ref
+    message: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+@router.get(
+    "/needs/notifications",
+    response=list[NotificationOut],
+    summary="需求提醒：临期、督办、回访（发给本人或本人管理的单位）",
+)
+@paginate(LimitOffsetPagination)
+def notification_list(request, unread: bool = False):
+    return selectors.notification_list(request.user, unread=unread)
+
+
+@router.post(
+    "/needs/notifications/{pk}/read",
+    response={204: None, **ERRORS},
+    summary="标记提醒为已读",
+)
+def notification_read(request, pk: int):
+    notice = selectors.notification_list(request.user).filter(pk=pk).first()
+    if notice is None:
+        raise Http404(_("没有找到，或不在您的管辖范围内。"))
+    services.notification_read(actor=request.user, notification=notice)
+    return HttpStatus(204, None)
+
+
 # --- reading ---------------------------------------------------------------------------
 
 
@@ -739,3 +778,42 @@ def need_rates(
     rates = selectors.need_rates(unit, date_from, date_to)
     rates["unit"] = {"code": unit.code, "name": unit.name}
     return rates
+
+
+# --- categories per city, notifications ------------------------------------------------
+
+
+class CategoryIn(Schema):
+    name: str
+    deadline_value: int = Field(description="the limit, in deadline_unit")
+    deadline_unit: str = Field("days", description="days (working days) | hours (working hours)")
+    response_hours: int = Field(24, description="accepted within this many working hours")
+    owner_level: str = Field("community", description="community | township | county")
+    description: str = ""
+    specialties: list[str] = Field([], description="names from the specialty list")
+    active: bool = True
+
+
+@router.get(
+    "/units/{code}/need-categories",
+    response={200: list[CategoryOut], **ERRORS},
+    summary="某市使用的需求类别（本市类别覆盖同代码的默认类别）",
+)
+def city_categories(request, code: str):
+    # the categories are the city's public service list (Open311 publishes them too)
+    unit = Unit.objects.filter(code=code).first()
+    if unit is None:
+        raise Http404(_("没有找到，或不在您的管辖范围内。"))
+    return selectors.categories_for(unit)
+
+
+@router.put(
+    "/units/{code}/need-categories/{category_code}",
+    response={200: CategoryOut, **ERRORS},
+    summary="新增或修改本市的需求类别（市级管理员）",
+)
+def city_category_save(request, code: str, category_code: str, payload: CategoryIn):
+    city = unit_get(request.user, code)
+    return services.category_save(
+        actor=request.user, city=city, code=category_code, **payload.model_dump()
+    )

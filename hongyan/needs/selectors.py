@@ -353,3 +353,19 @@ def need_queue_counts(user, unit: Unit | None = None) -> Queue:
         resolved=Count("pk", filter=Q(status=Status.RESOLVED)),
     )
     return Queue(**row)
+
+
+# --- notifications ---------------------------------------------------------------------
+
+
+def notification_list(user, *, unread: bool = False):
+    """Notices for the user: addressed to them, or to a unit where they manage needs."""
+    from .models import NeedNotification
+
+    if not getattr(user, "is_authenticated", False):
+        return NeedNotification.objects.none()
+    q = Q(user=user) | _under_any(visible_paths(user, "need.manage"), "unit__path__under")
+    qs = NeedNotification.objects.filter(q).select_related("need", "unit")
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return qs

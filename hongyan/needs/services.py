@@ -877,3 +877,96 @@ def resolved_needs_by_member(member_ids, since) -> dict[int, int]:
         .annotate(n=Count("pk"))
     )
     return {r["handler_member_id"]: r["n"] for r in rows}
+
+
+# --- categories, managed per city ------------------------------------------------------
+
+OWNER_LEVELS = (UnitKind.COMMUNITY, UnitKind.TOWNSHIP, UnitKind.COUNTY)
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+@transaction.atomic
+def category_save(
+    *,
+    actor,
+    city: Unit,
+    code: str,
+    name: str,
+    deadline_value: int,
+    deadline_unit: str = "days",
+    response_hours: int = 24,
+    owner_level: str = UnitKind.COMMUNITY,
+    description: str = "",
+    specialties: Iterable[str] = (),
+    active: bool = True,
+) -> NeedCategory:
+    """Create or change a city's own category `code` (a default with the same code is
+    then overridden for that city). Only a city admin, only on a city."""
+    from hongyan.members.models import Specialty
+
+    from .models import DeadlineUnit
+
+    if city.kind != UnitKind.CITY:
+        raise NeedError("invalid", _("需求类别按市管理：请选择一个市。"), status=422, field="city")
+    if not can(actor, "need.category", city.path):
+        raise NeedError("forbidden", _("只有市级管理员可以管理需求类别。"), status=403)
+    code = (code or "").strip().lower()
+    if not CODE_RE.fullmatch(code):
+        raise NeedError(
+            "invalid",
+            _("类别代码应为小写字母开头的字母、数字或下划线，2–40 位。"),
+            status=422,
+            field="code",
+        )
+    name = _text(name, "name", maximum=30, label=_("名称"))
+    if deadline_unit not in DeadlineUnit.values:
+        raise NeedError(
+            "invalid", _("时限单位应为 days 或 hours。"), status=422, field="deadline_unit"
+        )
+    top = 365 if deadline_unit == DeadlineUnit.WORKING_DAYS else 720
+    if not isinstance(deadline_value, int) or not 1 <= deadline_value <= top:
+        raise NeedError(
+            "invalid", _("办理时限应在 1 到 %(n)d 之间。") % {"n": top}, 422, "deadline_value"
+        )
+    if not isinstance(response_hours, int) or not 1 <= response_hours <= 720:
+        raise NeedError("invalid", _("响应时限应在 1 到 720 工作小时之间。"), 422, "response_hours")
+    if owner_level not in OWNER_LEVELS:
+        raise NeedError(
+            "invalid", _("默认承办层级应为社区、街道/乡镇或旗县区。"), 422, "owner_level"
+        )
+    wanted = [s.strip() for s in specialties if s and s.strip()]
+    found = list(Specialty.objects.filter(name__in=wanted))
+    missing = sorted(set(wanted) - {s.name for s in found})
+    if missing:
+        raise NeedError(
+            "invalid", _("没有这些特长：%(s)s。") % {"s": "、".join(missing)}, 422, "specialties"
+        )
+    category, created = NeedCategory.objects.update_or_create(
+        city=city,
+        code=code,
+        defaults={
+            "name": name,
+            "description": _text(description, "description", required=False, maximum=200),
+            "deadline_value": deadline_value,
+            "deadline_unit": deadline_unit,
+            "response_hours": response_hours,
+            "owner_level": owner_level,
+            "active": active,
+        },
+    )
+    category.specialties.set(found)
+    audit.record(
+        "need.category_save",
+        actor=actor,
+        obj=category,
+        unit=city,
+        detail={"code": code, "created": created, "deadline": category.deadline_label},
+    )
+    return category
+
+
+@transaction.atomic
+def notification_read(*, actor, notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
