@@ -9,6 +9,7 @@ from ninja.responses import Status
 
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access
+from hongyan.core.stepup import require_fresh_step_up
 from hongyan.orgs.models import Unit
 
 from . import kinds, selectors, services, views
@@ -76,8 +77,8 @@ def export_create(request, payload: ExportIn):
         if payload.unit
         else views.default_unit(user, spec.action)
     )
-    if not payload.masked:
-        views.step_up(request)
+    if not payload.masked:  # full personal data: a fresh TOTP first (core.stepup)
+        require_fresh_step_up(request)
     export = services.export_request(
         actor=user,
         kind=spec.name,

@@ -18,6 +18,12 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = units
 
+    def clean(self):
+        data = super().clean()
+        if not data.get("masked") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("导出完整的个人信息须说明用途。"))
+        return data
+
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("批准")), ("refuse", _("拒绝"))])

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access, can, visible_paths
+from hongyan.core.stepup import has_fresh_step_up, step_up_url
 from hongyan.orgs.models import Unit
 
 from . import kinds, selectors, services
@@ -21,15 +22,6 @@ from .forms import DecisionForm, ExportForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 30
-
-
-def step_up(request) -> None:
-    """Unmasked exports need a fresh second factor (core.stepup, when it is installed)."""
-    try:
-        from hongyan.core import stepup
-    except ImportError:
-        return
-    stepup.require_fresh_step_up(request)
 
 
 def default_unit(user, action: str) -> Unit:
@@ -121,9 +113,11 @@ def export_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = access(Unit.objects, user, action="member.export", code=data["unit"])
+        if not data["masked"] and not has_fresh_step_up(request):
+            # full personal data leaves only after a fresh TOTP (core.stepup)
+            messages.info(request, _("导出完整的个人信息前，请先验证动态口令，然后重新提交。"))
+            return redirect(step_up_url(request.path))
         try:
-            if not data["masked"]:
-                step_up(request)
             export = services.export_request(
                 actor=user,
                 kind="members",

@@ -159,17 +159,24 @@ def test_wrong_role_and_outsider(api, login, bob, charlie, make_user, tree, memb
     assert ExportRequest.objects.get(pk=export_id).state == "pending"
 
 
-def test_unmasked_export_always_needs_approval_and_a_reason(api, bob, alice, tree, members):
+def test_unmasked_export_always_needs_approval_and_a_reason(
+    api, bob, alice, tree, members, stepped_up
+):
     body = {"unit": tree.compound_a.code, "masked": False, "filters": {"q": "梁艳荣"}}
-    no_reason = api(bob).post("/api/v1/exports", body)
+    client = api(bob)
+    no_step_up = client.post("/api/v1/exports", {**body, "reason": "核对"})
+    assert no_step_up.status_code == 403 and no_step_up.json()["code"] == "step_up_required"
+    assert not ExportRequest.objects.exists()
+    stepped_up(client)
+    no_reason = client.post("/api/v1/exports", body)
     assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
-    made = api(bob).post("/api/v1/exports", {**body, "reason": "换届选举核对身份"})
+    made = client.post("/api/v1/exports", {**body, "reason": "换届选举核对身份"})
     assert made.status_code == 201
     out = made.json()
     assert out["row_count"] == 1 and out["state"] == "pending" and out["needs_approval"]
     assert out["download_url"] is None
     assert api(alice).post(f"/api/v1/exports/{out['id']}/approve", {}).status_code == 200
-    got = api(bob).get(f"/api/v1/exports/{out['id']}/download")
+    got = client.get(f"/api/v1/exports/{out['id']}/download")
     rows = rows_of(got.content)
     assert "含完整个人信息" in rows[0][0]
     assert rows[1][4] == "身份证号码" and rows[2][4] == members[0].id_number
@@ -245,3 +252,14 @@ def test_pages_list_my_requests_and_the_new_form(login, bob, tree, members, sett
     refused = client.post(reverse("exports:new"), {"unit": tree.community_a.code, "reason": ""})
     assert refused.status_code == 200 and "须说明用途" in refused.content.decode()
     assert ExportRequest.objects.count() == 1
+
+
+def test_unmasked_export_page_asks_for_a_step_up_first(login, bob, tree, members, stepped_up):
+    client = login(bob)
+    form = {"unit": tree.community_a.code, "reason": "换届选举核对身份"}  # masked unticked
+    response = client.post(reverse("exports:new"), form)
+    assert response.status_code == 302 and "step-up" in response["Location"]
+    assert not ExportRequest.objects.exists()
+    response = stepped_up(client).post(reverse("exports:new"), form)
+    export = ExportRequest.objects.get(requester=bob)
+    assert response.status_code == 302 and export.state == "pending" and not export.masked
