@@ -5,7 +5,8 @@ DomainError; an illegal transition answers 409 with the reason).
 Signatures (the pages, Open311, visits and meetings call these):
 
     need_file(*, actor, channel, category, unit, text, resident_name="", resident_mobile="",
-              address="", photos=(), source_ref="", at=None) -> Need
+              address="", photos=(), source_ref="", at=None, generated=False,
+              caller_checked=False) -> Need
         The one intake for every channel (public_web, resident_account, proxy, desk,
         hotline, visit, meeting, open311). `actor` is None for the public page. Returns the
         need with `need.follow_token` (raw, shown once) set.
@@ -320,8 +321,13 @@ def need_file(
     source_ref: str = "",
     at: datetime | None = None,
     generated: bool = False,
+    caller_checked: bool = False,
 ) -> Need:
-    """File a need from any channel; it gets its reference number and deadline at once."""
+    """File a need from any channel; it gets its reference number and deadline at once.
+
+    Staff channels need `need.file` over the unit, unless the calling service has
+    checked the actor itself (`caller_checked=True`: a visit or a meeting recorded by
+    someone the care or deliberation rules allow)."""
     if channel not in Channel.values:
         raise NeedError("invalid", _("未知的来源渠道。"), status=422, field="channel")
     if category is None or not category.active:
@@ -344,7 +350,11 @@ def need_file(
             field="unit",
         )
     staff_channel = channel in STAFF_CHANNELS
-    if staff_channel and (actor is None or not can(actor, "need.file", unit.path)):
+    if (
+        staff_channel
+        and not caller_checked
+        and (actor is None or not can(actor, "need.file", unit.path))
+    ):
         raise NeedError(
             "forbidden", _("只有工作人员可以代居民登记需求。"), status=403, field="channel"
         )

@@ -298,3 +298,42 @@ def test_the_status_filter_counts_a_pause(api, bob, helper, tree):
     r = api(helper).post(f"/api/v1/needs/{need_id}/pause", {"note": "居民不在家"})
     assert r.json()["status"] == Status.PAUSED
     assert api(helper).post(f"/api/v1/needs/{need_id}/resume").json()["status"] == "dispatched"
+
+
+def test_a_resident_rates_with_their_account(api, bob, helper, make_user, tree):
+    resident = make_user(Role.RESIDENT, tree.building_a)
+    need_id = (
+        api(resident).post("/api/v1/needs", {**NEED, "unit": tree.building_a.code}).json()["id"]
+    )
+    api(bob).post(f"/api/v1/needs/{need_id}/dispatch", {"person": "han"})
+    api(helper).post(f"/api/v1/needs/{need_id}/start")
+    api(helper).post(f"/api/v1/needs/{need_id}/resolve", {"resolution": "修好了"})
+    other = make_user(Role.RESIDENT, tree.building_a)
+    assert api(other).post(f"/api/v1/needs/{need_id}/rate", {"rating": 1}).status_code == 404
+    assert api(helper).post(f"/api/v1/needs/{need_id}/rate", {"rating": 1}).status_code == 403
+    r = api(resident).post(f"/api/v1/needs/{need_id}/rate", {"rating": 4, "comment": "满意"})
+    assert r.status_code == 200 and r.json()["status"] == "closed" and r.json()["rating"] == 4
+
+
+def test_a_session_without_the_csrf_token_files_as_the_public(login, bob, tree):
+    """The intake takes no token, so a signed-in browser counts as the account only when
+    the request carries the CSRF token (otherwise another site could file in its name)."""
+    import json as _json
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(bob)
+    r = client.post(
+        "/api/v1/needs",
+        _json.dumps({**NEED, "unit": tree.compound_a.code}),
+        content_type="application/json",
+    )
+    assert r.status_code == 201 and r.json()["channel"] == Channel.PUBLIC_WEB
+    client.get("/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    r = client.post(
+        "/api/v1/needs",
+        _json.dumps({**NEED, "unit": tree.compound_a.code}),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert r.status_code == 201 and r.json()["channel"] == Channel.DESK
