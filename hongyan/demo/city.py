@@ -19,6 +19,7 @@ from hongyan.core.errors import DomainError
 from hongyan.core.models import ApiToken, Grant, User
 from hongyan.core.roles import Role
 from hongyan.members.demo import build_demo_members, clear_demo_members, link_demo_account
+from hongyan.needs.demo import build_demo_needs, clear_demo_needs, link_demo_needs
 from hongyan.orgs.loader import load_divisions, path_step
 from hongyan.orgs.models import (
     CadreAssignment,
@@ -59,6 +60,7 @@ def clear_demo_city():
     communities, every party organisation and cadre assignment, and the demo accounts'
     grants: the demo database is the demo's alone (production refuses to load it)."""
     usernames = [a[0] for a in DEMO_ACCOUNTS]
+    clear_demo_needs()  # first: needs point at members and at the units going
     clear_demo_members()
     ApiToken.objects.filter(user__username__in=usernames).delete()
     Grant.objects.filter(unit__depth__gte=5).delete()
@@ -263,6 +265,11 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         f"党员名册：{register['members']} 名党员，集宁区在职党员 {register['jining_in_service']} 名，"
         f"双报到 {register['registered']} 名 / register: {register['members']} members"
     )
+    needs = build_demo_needs(seed, progress)
+    progress(
+        f"居民需求：{needs['needs']} 件（集宁区 {needs['jining']} 件），未办结 {needs['open']} 件，"
+        f"超期 {needs['overdue']} 件 / needs: {needs['needs']}"
+    )
 
 
 def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community, planned_members) -> None:
@@ -369,6 +376,7 @@ def load_demo_city(*, password: str, seed: int = 1509, progress=print) -> dict:
         build_demo_city(seed, progress)
         accounts = create_demo_accounts(password)
         link_demo_account(User.objects.get(username="member"))
+        link_demo_needs(User.objects.get(username="resident"), seed)
         authenticators = demo_authenticators()
         figures = county_figures()
         audit.record(
