@@ -28,6 +28,7 @@ class MembersConfig(AppConfig):
 
         from hongyan.core.worker import register_sweep
 
-        from .imports import sweep_uploads
+        from .imports import sweep_jobs, sweep_uploads
 
         register_sweep("member_import_uploads", every_seconds=3600)(sweep_uploads)
+        register_sweep("member_import_jobs", every_seconds=60)(sweep_jobs)

@@ -54,7 +54,7 @@ class FieldProblem(ValueError):
 def _memo(func):
     """Cache a parser for hashable values: a register repeats 汉族, 本科, 1962.03 … across
     thousands of rows (problems are raised afresh, never cached)."""
-    cached = lru_cache(maxsize=4096)(func)
+    cached = lru_cache(maxsize=4096, typed=True)(func)
 
     @wraps(func)
     def parse(value, *args):
@@ -87,6 +87,7 @@ def text(value) -> str:
 _SPACES = re.compile(r"\s{2,}|[\t\n\r\f\v\u3000\xa0]")
 
 
+@_memo
 def parse_name(value) -> str:
     name = re.sub(r"\s+", "", pii.halfwidth(str(value or "")))
     name = name.replace("．", "·").replace(".", "·")  # 阿依古丽·买买提
@@ -289,6 +290,17 @@ def find_plate(note: str) -> tuple[str, str]:
 
 
 def parse_specialties(value) -> list[str]:
+    if isinstance(value, str):
+        return list(_split_specialties(value))
+    return _specialties(value)
+
+
+@_memo
+def _split_specialties(value: str) -> tuple[str, ...]:
+    return tuple(_specialties(value))
+
+
+def _specialties(value) -> list[str]:
     if isinstance(value, list | tuple):
         items = [text(v) for v in value]
     else:
@@ -305,6 +317,7 @@ def parse_specialties(value) -> list[str]:
     return out
 
 
+@_memo
 def parse_short(value, limit: int) -> str:
     value = text(value)
     if len(value) > limit:
@@ -319,6 +332,7 @@ _HOME = re.compile(
 )
 
 
+@_memo
 def parse_home(value) -> tuple[str, str, str]:
     """ "1号楼1单元101" → ("1号楼", "1", "101"); "5-2-501" → ("5号楼", "2", "501")."""
     raw = text(value).replace(" ", "")

@@ -3,14 +3,19 @@
 An uploaded sheet holds plaintext ID numbers, so it is kept only encrypted (SM4-GCM)
 between the dry run and the commit, deleted on commit, and swept after a day."""
 
+import hashlib
+import json
+import logging
 import os
+import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
+from django.db import OperationalError, connections, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hongyan.core import audit, pii
@@ -19,6 +24,7 @@ from hongyan.core.scope import scope
 from . import excel, importer, selectors
 from .models import ImportBatch, Member
 
+logger = logging.getLogger(__name__)
 UPLOAD_AAD = "members.ImportBatch.file"
 KEEP_UPLOADS = timedelta(days=1)
 
@@ -42,12 +48,185 @@ def _problems(plan) -> list:
     return [[p.row, p.column, p.message, p.level] for p in plan.problems]
 
 
-@transaction.atomic
-def upload_check(*, actor, unit, upload) -> ImportBatch:
-    """Dry-run an uploaded sheet for `unit` (access-checked by the caller)."""
+# --- import jobs --------------------------------------------------------------------------
+#
+# Checking and committing a sheet of 100,000 rows takes longer than a request should, so
+# each runs as a job: the page starts it and polls its progress (htmx). The job runs in
+# a thread of the web process that took the request (`launch`), not in `hongyan worker`:
+# an import must make progress under a plain `hongyan quickstart` / `hongyan serve`,
+# where no worker may be running, and a thread needs nothing else installed. What a
+# thread cannot promise is to survive its process (a restart, gunicorn recycling a
+# worker): then the job stops where it was, its transaction is rolled back by the
+# database (all or nothing), its progress file stops changing, and the worker's
+# `member_import_jobs` sweep — or, without a worker, the page itself — reports it as
+# interrupted after STALE_AFTER. A job touches its progress file at least every few
+# seconds, so STALE_AFTER is generous.
+#
+# Progress lives in a small file beside the stored upload, not in the database: during
+# the commit SQLite admits no second writer until the import's transaction ends.
+
+STALE_AFTER = timedelta(minutes=10)
+PROGRESS_EVERY = 0.5  # seconds between writes of the progress file
+
+
+def _progress_path(batch: ImportBatch) -> Path:
+    return _folder() / f"{batch.stored or batch.pk}.progress"
+
+
+class Progress:
+    """progress(phase, done, total): written atomically, at most twice a second."""
+
+    def __init__(self, batch: ImportBatch):
+        self.path = _progress_path(batch)
+        self.last = 0.0
+
+    def __call__(self, phase: str, done: int, total: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"phase": phase, "done": done, "total": total}))
+        os.replace(tmp, self.path)
+
+    def phase(self, phase: str):
+        return lambda done, total: self(phase, done, total)
+
+
+def progress_of(batch: ImportBatch) -> dict:
+    """{"phase", "done", "total", "stale"} of a running job (for the page)."""
+    path = _progress_path(batch)
+    try:
+        info = json.loads(path.read_text())
+        touched = path.stat().st_mtime
+    except (OSError, ValueError):
+        info, touched = {}, None
+    started = batch.started_at or batch.created_at
+    last = max(touched or 0, started.timestamp())
+    info.setdefault("phase", "read")
+    info.setdefault("done", 0)
+    info.setdefault("total", 0)
+    info["stale"] = time.time() - last > STALE_AFTER.total_seconds()
+    info["percent"] = round(100 * info["done"] / info["total"]) if info["total"] else 0
+    return info
+
+
+def _fail(batch_id: int, message: str) -> None:
+    ImportBatch.objects.filter(
+        pk=batch_id, state__in=(ImportBatch.State.CHECKING, ImportBatch.State.COMMITTING)
+    ).update(state=ImportBatch.State.FAILED, error=message[:300])
+
+
+def _check_job(batch: ImportBatch, progress: Progress) -> None:
+    plan = importer.check_file(
+        _stored_bytes(batch),
+        batch.filename,
+        actor=batch.actor,
+        unit=batch.unit,
+        progress=progress.phase("check"),
+    )
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.CHECKING).update(
+            state=ImportBatch.State.CHECKED,
+            kind=plan.kind,
+            summary=plan.summary(),
+            problems=_problems(plan),
+        )
+        audit.record(
+            "member.import_check",
+            actor=batch.actor,
+            obj=batch,
+            unit=batch.unit,
+            detail={"file": batch.filename, "sha256": plan.sha256, **plan.summary()},
+        )
+
+
+def _commit_job(batch: ImportBatch, progress: Progress) -> None:
+    """Check the stored sheet again (the register may have changed), then import it."""
+    plan = importer.check_file(
+        _stored_bytes(batch),
+        batch.filename,
+        actor=batch.actor,
+        unit=batch.unit,
+        progress=progress.phase("check"),
+    )
+    if not plan.ok:
+        ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.COMMITTING).update(
+            state=ImportBatch.State.CHECKED,
+            summary=plan.summary(),
+            problems=_problems(plan),
+            error=_("重新检查时发现 %(n)d 处错误，整份文件都没有导入。") % {"n": plan.error_count},
+        )
+        return
+    with transaction.atomic():
+        # still ours (a sweep may have given up on it): lock it until the import is in
+        if not ImportBatch.objects.select_for_update().filter(
+            pk=batch.pk, state=ImportBatch.State.COMMITTING
+        ):
+            raise importer.ImportRefused(_("这次导入已被中止。"))
+        result = importer.commit(plan, actor=batch.actor, progress=progress.phase("commit"))
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            state=ImportBatch.State.COMMITTED,
+            result=result,
+            error="",
+            committed_at=timezone.now(),
+        )
+    (_folder() / batch.stored).unlink(missing_ok=True)
+
+
+JOBS = {"check": _check_job, "commit": _commit_job}
+
+
+def run_job(batch_id: int, phase: str) -> None:
+    """Run one job to its end; any failure is recorded on the batch, never raised."""
+    batch = ImportBatch.objects.select_related("actor", "unit").get(pk=batch_id)
+    progress = Progress(batch)
+    try:
+        progress("read", 0, 0, force=True)
+        JOBS[phase](batch, progress)
+    except (importer.FileRefused, importer.ImportRefused, pii.DecryptionError) as exc:
+        _fail(batch_id, str(exc))
+    except Exception:  # a bug or a lost database: say so on the page, keep the trace
+        logger.exception("member import job %s (%s) failed", batch_id, phase)
+        _fail(batch_id, _("导入时出现内部错误，没有写入任何数据。请稍后重试或联系管理员。"))
+    finally:
+        _progress_path(batch).unlink(missing_ok=True)
+
+
+def _thread_main(batch_id: int, phase: str, language: str) -> None:
+    translation.activate(language)
+    try:
+        run_job(batch_id, phase)
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def launch(batch: ImportBatch, phase: str) -> None:
+    """Start the job once the request's transaction has committed (so the thread sees
+    the batch). HONGYAN_IMPORT_INLINE runs it within the request instead (the tests'
+    single transaction; a deployment that prefers it)."""
+    if getattr(settings, "HONGYAN_IMPORT_INLINE", False):
+        run_job(batch.pk, phase)
+        return
+    language = translation.get_language() or settings.LANGUAGE_CODE
+
+    def start():
+        threading.Thread(
+            target=_thread_main,
+            args=(batch.pk, phase, language),
+            name=f"member-import-{batch.pk}",
+            daemon=True,
+        ).start()
+
+    transaction.on_commit(start)
+
+
+def upload_start(*, actor, unit, upload) -> ImportBatch:
+    """Store an uploaded sheet for `unit` (access-checked by the caller) and start its
+    dry run. A file that is plainly no spreadsheet is refused at once (FileRefused)."""
     data = _read_upload(upload)
     filename = os.path.basename(upload.name or "upload")[:200]
-    plan = importer.check_file(data, filename, actor=actor, unit=unit)
+    kind = importer.precheck(data, filename)
     stored = f"{uuid.uuid4().hex}.bin"
     path = _folder() / stored
     try:
@@ -55,24 +234,19 @@ def upload_check(*, actor, unit, upload) -> ImportBatch:
     except OSError:  # e.g. the disk is full: leave no half-written upload behind
         path.unlink(missing_ok=True)
         raise
-    batch = ImportBatch.objects.create(
-        actor=actor,
-        unit=unit,
-        filename=filename,
-        kind=plan.kind,
-        sha256=plan.sha256,
-        size=len(data),
-        stored=stored,
-        summary=plan.summary(),
-        problems=_problems(plan),
-    )
-    audit.record(
-        "member.import_check",
-        actor=actor,
-        obj=batch,
-        unit=unit,
-        detail={"file": filename, "sha256": plan.sha256, **plan.summary()},
-    )
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            actor=actor,
+            unit=unit,
+            filename=filename,
+            kind=kind,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            stored=stored,
+            state=ImportBatch.State.CHECKING,
+            started_at=timezone.now(),
+        )
+        launch(batch, "check")
     return batch
 
 
@@ -83,24 +257,43 @@ def _stored_bytes(batch: ImportBatch) -> bytes:
     return pii.decrypt_bytes(path.read_bytes(), UPLOAD_AAD)
 
 
-def batch_commit(*, actor, batch: ImportBatch) -> dict:
-    """Check the stored sheet again (the register may have changed) and import it."""
+def commit_start(*, actor, batch: ImportBatch) -> None:
+    """Start importing a checked batch (once: a second click finds it running)."""
     if batch.state == ImportBatch.State.COMMITTED:
         raise importer.ImportRefused(_("这个文件已经导入过了。"))
-    plan = importer.check_file(_stored_bytes(batch), batch.filename, actor=actor, unit=batch.unit)
-    if not plan.ok:
-        batch.summary, batch.problems = plan.summary(), _problems(plan)
-        batch.save(update_fields=["summary", "problems"])
+    if batch.running:
+        raise importer.ImportRefused(_("这个文件正在处理，请稍候。"))
+    if not batch.ok:
         raise importer.ImportRefused(
-            _("重新检查时发现 %(n)d 处错误，整份文件都没有导入。") % {"n": plan.error_count}
+            _("还有 %(n)d 处错误，整份文件都没有导入。") % {"n": batch.summary.get("errors", 0)}
         )
+    if not batch.stored or not (_folder() / batch.stored).exists():
+        raise importer.FileRefused(_("上传的文件已过期，请重新上传。"))
     with transaction.atomic():
-        result = importer.commit(plan, actor=actor)
-        batch.state, batch.result = ImportBatch.State.COMMITTED, result
-        batch.committed_at = timezone.now()
-        batch.save(update_fields=["state", "result", "committed_at"])
-    (_folder() / batch.stored).unlink(missing_ok=True)
-    return result
+        started = ImportBatch.objects.filter(
+            pk=batch.pk, state__in=(ImportBatch.State.CHECKED, ImportBatch.State.FAILED)
+        ).update(state=ImportBatch.State.COMMITTING, error="", started_at=timezone.now())
+        if not started:
+            raise importer.ImportRefused(_("这个文件正在处理，请稍候。"))
+        launch(batch, "commit")
+
+
+def sweep_jobs() -> int:
+    """Jobs whose thread died with its process (no progress for STALE_AFTER) → failed.
+    Their transaction never committed, so nothing of them is in the register."""
+    done = 0
+    running = ImportBatch.objects.filter(
+        state__in=(ImportBatch.State.CHECKING, ImportBatch.State.COMMITTING)
+    )
+    for batch in running:
+        if not progress_of(batch)["stale"]:
+            continue
+        try:
+            _fail(batch.pk, _("导入中断（服务器重启或进程退出），没有写入任何数据，请重新开始。"))
+        except OperationalError:  # SQLite: an import holds the write lock: it is alive
+            continue
+        done += 1
+    return done
 
 
 def report_xlsx(batch: ImportBatch) -> bytes:
@@ -118,7 +311,8 @@ def sweep_uploads() -> int:
     """Delete stored uploads older than a day (committed or abandoned)."""
     cutoff = timezone.now() - KEEP_UPLOADS
     done = 0
-    for batch in ImportBatch.objects.filter(created_at__lt=cutoff).exclude(stored=""):
+    old = ImportBatch.objects.filter(created_at__lt=cutoff).exclude(stored="")
+    for batch in old.exclude(state__in=(ImportBatch.State.CHECKING, ImportBatch.State.COMMITTING)):
         (_folder() / batch.stored).unlink(missing_ok=True)
         ImportBatch.objects.filter(pk=batch.pk).update(stored="")
         done += 1

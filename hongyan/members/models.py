@@ -268,7 +268,10 @@ class MemberSearchKey(models.Model):
     """One pinyin key of a member's name (initials or full, every heteronym reading),
     so that a prefix search is one indexed range query."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="search_keys")
+    # no index of its own: the (member, key) constraint's index starts with the member
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="search_keys", db_index=False
+    )
     key = models.CharField(max_length=60, db_index=True)
 
     class Meta:
@@ -279,11 +282,16 @@ class MemberSearchKey(models.Model):
 
 
 class ImportBatch(models.Model):
-    """One uploaded register: the dry run's report, kept until it is committed."""
+    """One uploaded register, run as a job outside the request: checked (the dry run's
+    report), then committed. While it runs, its progress is kept in a file beside the
+    stored upload (see imports.py: SQLite admits no second writer during the commit)."""
 
     class State(models.TextChoices):
+        CHECKING = "checking", _("正在检查")
         CHECKED = "checked", _("已检查")
+        COMMITTING = "committing", _("正在导入")
         COMMITTED = "committed", _("已导入")
+        FAILED = "failed", _("未完成")
 
     actor = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
@@ -296,7 +304,9 @@ class ImportBatch(models.Model):
     summary = models.JSONField(default=dict)
     problems = models.JSONField(default=list)  # [[row, column, message, level], …]
     result = models.JSONField(default=dict)
+    error = models.CharField(max_length=300, blank=True)  # why a job failed
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)  # the running job's start
     committed_at = models.DateTimeField(null=True, blank=True)
 
     scope_path = "unit__path"
@@ -310,6 +320,10 @@ class ImportBatch(models.Model):
     @property
     def ok(self) -> bool:
         return self.summary.get("errors", 1) == 0
+
+    @property
+    def running(self) -> bool:
+        return self.state in (self.State.CHECKING, self.State.COMMITTING)
 
 
 class PostKind(models.TextChoices):

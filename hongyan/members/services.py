@@ -51,42 +51,103 @@ SHORT_LIMITS = {
 REVEAL_REASON_MIN = 4
 
 
-def clean_member(raw: dict, *, partial: bool = False) -> tuple[dict, list[tuple[str, str]]]:
-    """Check and normalise member fields. Returns (cleaned, [(field, message), …]).
+def _parsers():
+    """(field, parser) in the order problems are reported, after name, ID and gender."""
+    short = [
+        (field, lambda value, limit=limit: f.parse_short(value, limit))
+        for field, limit in SHORT_LIMITS.items()
+    ]
+    return (
+        ("mobile", f.parse_mobile),
+        ("ethnicity", f.parse_ethnicity),
+        ("birth_date", f.parse_date),
+        ("joined_on", f.parse_date),
+        ("category", f.parse_category),
+        ("status", f.parse_status),
+        ("education", f.parse_education),
+        ("plate", f.parse_plate),
+        ("specialties", f.parse_specialties),
+        *short,
+    )
 
-    With `partial`, only the fields present in `raw` are checked (an update)."""
-    out: dict = {}
-    problems: list[tuple[str, str]] = []
 
-    def take(field, parse, *args):
-        if partial and field not in raw:
-            return
+PARSERS = _parsers()
+# fields whose values repeat down a sheet (汉族, 本科, 是, 文艺 …) and whose checks depend
+# on nothing else: an import checks each combination once (clean_member's `cache`)
+REPEATING = (
+    "ethnicity",
+    "category",
+    "status",
+    "education",
+    "plate",
+    "specialties",
+    "work_unit",
+    "work_unit_org",
+    "profession",
+    "note",
+)
+_REPEATING_PARSERS = tuple(p for p in PARSERS if p[0] in REPEATING)
+_OTHER_PARSERS = tuple(p for p in PARSERS if p[0] not in REPEATING)
+_ORDER = {field: n for n, field in enumerate(("name", "id_number", "gender", *dict(PARSERS)))}
+
+
+def _run(parsers, get, out: dict, problems: list) -> None:
+    for field, parse in parsers:
         try:
-            out[field] = parse(raw.get(field), *args)
+            out[field] = parse(get(field))
         except f.FieldProblem as exc:
             problems.append((field, str(exc)))
 
-    take("name", f.parse_name)
-    take("id_number", f.parse_id_number)
+
+def clean_member(
+    raw: dict, *, partial: bool = False, cache: dict | None = None
+) -> tuple[dict, list[tuple[str, str]]]:
+    """Check and normalise member fields. Returns (cleaned, [(field, message), …]).
+
+    With `partial`, only the fields present in `raw` are checked (an update). The
+    import calls this for every row of a sheet, with a `cache` (a dict kept for one
+    sheet) that remembers what the REPEATING fields' values came to."""
+    out: dict = {}
+    problems: list[tuple[str, str]] = []
+    get = raw.get
+
+    for field, parse in (("name", f.parse_name), ("id_number", f.parse_id_number)):
+        if partial and field not in raw:
+            continue
+        try:
+            out[field] = parse(get(field))
+        except f.FieldProblem as exc:
+            problems.append((field, str(exc)))
     id_number = out.get("id_number", "")
-    id_failed = any(field == "id_number" for field, _m in problems)
-    gender_blank = not f.text(raw.get("gender"))
+    id_failed = bool(problems) and any(field == "id_number" for field, _m in problems)
+    gender_blank = not f.text(get("gender"))
     if (not partial or "gender" in raw or "id_number" in raw) and not (id_failed and gender_blank):
         try:
-            out["gender"] = f.parse_gender(raw.get("gender"), id_number)
+            out["gender"] = f.parse_gender(get("gender"), id_number)
         except f.FieldProblem as exc:
             problems.append(("gender", str(exc)))
-    take("mobile", f.parse_mobile)
-    take("ethnicity", f.parse_ethnicity)
-    take("birth_date", lambda v: f.parse_date(v))
-    take("joined_on", lambda v: f.parse_date(v))
-    take("category", f.parse_category)
-    take("status", f.parse_status)
-    take("education", f.parse_education)
-    take("plate", f.parse_plate)
-    take("specialties", f.parse_specialties)
-    for field, limit in SHORT_LIMITS.items():
-        take(field, f.parse_short, limit)
+    if partial:
+        _run([p for p in PARSERS if p[0] in raw], get, out, problems)
+    elif cache is None:
+        _run(PARSERS, get, out, problems)
+    else:
+        key = tuple(get(field) for field in REPEATING)
+        try:
+            known = cache.get(key)
+        except TypeError:  # an unhashable value: check it the long way
+            key, known = None, None
+        if known is None:
+            known = ({}, [])
+            _run(_REPEATING_PARSERS, get, *known)
+            if key is not None:
+                cache[key] = known
+        out.update(known[0])
+        if "specialties" in out:
+            out["specialties"] = list(out["specialties"])
+        _run(_OTHER_PARSERS, get, out, problems)
+        if known[1]:
+            problems.extend(known[1])
+            problems.sort(key=lambda p: _ORDER.get(p[0], 99))
 
     if id_number:
         born = pii.id_birth_date(id_number)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.member_create, name="create"),
     path("import/", views.member_import, name="import"),
     path("import/commit/", views.member_import_commit, name="import_commit"),
+    path("import/progress/", views.member_import_progress, name="import_progress"),
     path("import/report.xlsx", views.member_import_report, name="import_report"),
     path("import/template.xlsx", views.member_import_template, name="import_template"),
     path("export.xlsx", views.member_export, name="export"),

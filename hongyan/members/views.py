@@ -245,7 +245,7 @@ def member_import(request):
         raise PermissionDenied(_("您的角色不能导入党员名册。"))
     if request.GET.get("batch"):
         batch = _batch(user, request.GET["batch"])
-        return render(request, "members/import_report.html", {"batch": batch})
+        return render(request, "members/import_report.html", _job_context(batch))
     form = ImportForm(
         request.POST or None, request.FILES or None, communities=_import_targets(user)
     )
@@ -253,7 +253,7 @@ def member_import(request):
         unit = access(Unit.objects, user, action="member.import", code=form.cleaned_data["unit"])
         upload = form.cleaned_data["file"]
         try:
-            batch = imports.upload_check(actor=user, unit=unit, upload=upload)
+            batch = imports.upload_start(actor=user, unit=unit, upload=upload)
         except importer.FileRefused as exc:
             form.add_error("file", str(exc))
         else:
@@ -273,15 +273,29 @@ def member_import_commit(request):
         return redirect("members:import")
     batch = _batch(user, request.POST.get("batch"))
     try:
-        result = imports.batch_commit(actor=user, batch=batch)
+        imports.commit_start(actor=user, batch=batch)
     except (importer.ImportRefused, importer.FileRefused) as exc:
         messages.error(request, str(exc))
-        return redirect(f"{reverse('members:import')}?batch={batch.pk}")
-    messages.success(
-        request,
-        _("导入完成：新增 %(created)d 名，更新 %(updated)d 名。") % result,
-    )
-    return redirect(f"{reverse('members:list')}?unit={batch.unit.code}")
+    return redirect(f"{reverse('members:import')}?batch={batch.pk}")
+
+
+def _job_context(batch) -> dict:
+    return {"batch": batch, "job": imports.progress_of(batch) if batch.running else None}
+
+
+@login_required
+def member_import_progress(request):
+    """The progress fragment a running import's page polls (htmx, every second); once
+    the job has ended, the page reloads to show its report."""
+    batch = _batch(request.user, request.GET.get("batch"))
+    url = f"{reverse('members:import')}?batch={batch.pk}"
+    if not batch.running:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    response = render(request, "members/_import_job.html", _job_context(batch))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -16,6 +16,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
+def imports_inline(request, settings):
+    """Import jobs run inside the request here (a thread could not see the test's open
+    transaction); the browser journey, on a live server, runs them in their thread."""
+    if "live_server" not in request.fixturenames:
+        settings.HONGYAN_IMPORT_INLINE = True
+
+
+@pytest.fixture(autouse=True)
 def chinese():
     """Messages are checked in Chinese, whatever language an earlier test left active."""
     with translation.override("zh-hans"):
