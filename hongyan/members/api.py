@@ -277,3 +277,193 @@ def member_dual_confirm(request, member_id: int):
             "not_registered", _("%(name)s 还没有报到。") % {"name": member.name}, status=409
         )
     return services.dual_confirm(actor=request.user, registration=registration)
+
+
+# --- 三户四长: the heads of a compound and the households they cover -------------------------
+
+
+class PostOut(Schema):
+    id: int
+    kind: str
+    kind_label: str = Field(alias="get_kind_display")
+    member_id: int
+    member_name: str = Field(alias="member.name")
+    unit_code: str = Field(alias="unit.code")
+    unit_name: str = Field(alias="unit.name")
+    building: str
+    entrance: str
+    since: date | None
+    elected_on: date | None = Field(None, description="the nomination meeting (building heads)")
+    votes_for: int | None
+    votes_cast: int | None = Field(None, description="households present at the meeting")
+
+
+class ResidentOut(Schema):
+    id: int
+    name: str
+    plate: str
+    category: str
+
+
+class HouseholdOut(Schema):
+    room: str
+    members: list[ResidentOut]
+
+
+class NetworkRowOut(Schema):
+    building: str
+    entrance: str
+    households: list[HouseholdOut]
+    building_head: PostOut | None
+    entrance_head: PostOut | None
+
+
+class NetworkOut(Schema):
+    code: str
+    name: str
+    households: int = Field(description="member households in the compound")
+    plates: int = Field(description="members with a household plate")
+    compound_heads: list[PostOut]
+    grid_heads: list[PostOut]
+    rows: list[NetworkRowOut] = Field(description="per building and entrance")
+
+
+class PostIn(Schema):
+    member_id: int
+    kind: Literal["compound_head", "grid_head", "building_head", "entrance_head"]
+    unit: str | None = Field(
+        None, description="code of the place headed (the compound, a grid or a building)"
+    )
+    building: str = ""
+    entrance: str = ""
+    since: date | None = None
+    elected_on: date | None = Field(None, description="building heads: the nomination meeting")
+    votes_for: int | None = Field(None, ge=0)
+    votes_cast: int | None = Field(None, ge=0)
+
+
+def _compound(user, code: str, action: str) -> Unit:
+    unit = access(Unit.objects, user, action=action, code=code)
+    if unit.kind not in selectors.COMPOUND_KINDS:
+        raise DomainError(
+            "not_compound",
+            _("三户四长按小区（或自然村）查看：%(name)s 是%(kind)s。")
+            % {"name": unit.name, "kind": unit.get_kind_display()},
+            status=422,
+            field="code",
+        )
+    return unit
+
+
+@router.get(
+    "/units/{code}/community-posts",
+    response=NetworkOut,
+    summary="三户四长：小区的小区长、网格长、楼栋长、单元长和党员户",
+)
+def community_posts(request, code: str):
+    compound = _compound(request.user, code, "member.view")
+    network = selectors.compound_network(compound)
+    return {
+        "code": compound.code,
+        "name": compound.name,
+        **network,
+        "rows": [
+            {
+                **row,
+                "households": [
+                    {"room": room, "members": members} for room, members in row["households"]
+                ],
+            }
+            for row in network["rows"]
+        ],
+    }
+
+
+@router.post(
+    "/units/{code}/community-posts",
+    response={201: PostOut},
+    summary="三户四长：任命小区长、网格长、楼栋长（需推选会）或单元长",
+)
+def community_post_assign(request, code: str, payload: PostIn):
+    user = request.user
+    compound = _compound(user, code, "member.roles")
+    place = compound
+    if payload.unit and payload.unit != compound.code:
+        place = scope(
+            Unit.objects.filter(code=payload.unit, path__under=compound.path), user
+        ).first()
+        if place is None:
+            raise DomainError(
+                "unknown_unit",
+                _("%(code)s 不是这个小区里的网格或楼栋。") % {"code": payload.unit},
+                status=422,
+                field="unit",
+            )
+    member = selectors.member_get(user, payload.member_id)
+    post = services.post_assign(
+        actor=user,
+        member=member,
+        kind=payload.kind,
+        unit=place,
+        building=payload.building,
+        entrance=payload.entrance,
+        since=payload.since,
+        elected_on=payload.elected_on,
+        votes_for=payload.votes_for,
+        votes_cast=payload.votes_cast,
+    )
+    return Status(201, post)
+
+
+# --- 双报到 of organisations: work units pairing with communities ----------------------------
+
+
+class PairingOut(Schema):
+    id: int
+    community_code: str = Field(alias="community.code")
+    community_name: str = Field(alias="community.name")
+    work_unit: str
+    party_org_name: str
+    agreement: str
+    signed_on: date | None
+    contact: str
+    services: str
+    members: int = Field(description="members of the work unit registered with the community")
+
+    @staticmethod
+    def resolve_members(pairing):
+        return getattr(pairing, "member_count", 0)
+
+
+class PairingIn(Schema):
+    community: str = Field(description="code of the community (社区 or 嘎查村)")
+    work_unit: str
+    party_org_name: str
+    agreement: str = ""
+    signed_on: date | None = None
+    contact: str = ""
+    services: str = ""
+
+
+@router.get(
+    "/pairings",
+    response=list[PairingOut],
+    summary="双报到：单位党组织与社区的结对（可按社区或其上级单位筛选）",
+)
+@paginate(LimitOffsetPagination)
+def pairing_list(request, unit: str = ""):
+    user = request.user
+    if not selectors.may_view_members(user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("您的角色不能查看双报到。"))
+    under = access(Unit.objects, user, action="member.view", code=unit) if unit else None
+    return selectors.pairing_list(user, unit=under)
+
+
+@router.post("/pairings", response={201: PairingOut}, summary="双报到：登记单位党组织向社区报到")
+def pairing_create(request, payload: PairingIn):
+    data = payload.dict()
+    community = access(Unit.objects, request.user, action="dual.manage", code=data.pop("community"))
+    pairing = services.pairing_create(actor=request.user, community=community, **data)
+    return Status(201, selectors.pairing_list(request.user).get(pk=pairing.pk))

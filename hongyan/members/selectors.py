@@ -258,3 +258,18 @@ def pairings(user, community: Unit):
     from .models import WorkUnitPairing
 
     return scope(WorkUnitPairing.objects.filter(community=community), user)
+
+
+def pairing_list(user, *, unit: Unit | None = None):
+    """Pairings the user may see (under `unit`), with how many members registered
+    through each."""
+    from .models import WorkUnitPairing
+
+    qs = scope(WorkUnitPairing.objects.all(), user, action="member.view")
+    if unit is not None:
+        qs = qs.filter(community__path__under=unit.path)
+    return (
+        qs.select_related("community")
+        .annotate(member_count=Count("members"))
+        .order_by("community__path", "work_unit", "pk")
+    )
