@@ -10,12 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
+from pydantic import ValidationError as PydanticValidationError
 
 from . import audit, services
 from .errors import DomainError
@@ -94,6 +96,31 @@ def on_domain_error(request, exc):
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
     return error(request, 401, "unauthenticated", _("请先登录，或在 Authorization 头中提供令牌。"))
+
+
+@api.exception_handler(PydanticValidationError)
+def on_model_validation_error(request, exc):
+    """A schema validated inside a handler (e.g. a multipart intake): 422, like ninja's."""
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())) or "body", "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "message": ""}
+    return error(
+        request,
+        422,
+        "invalid",
+        _("字段 %(field)s 有误：%(problem)s")
+        % {"field": first["field"], "problem": first["message"]},
+        field=first["field"],
+        errors=errors,
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request, exc):
+    message = _("请求体不是有效的 multipart/form-data：%(why)s") % {"why": exc}
+    return error(request, 400, "bad_request", message)
 
 
 @api.exception_handler(HttpError)
