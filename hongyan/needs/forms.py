@@ -41,6 +41,7 @@ class NeedForm(forms.Form):
     township = forms.CharField(label=_("街道/乡镇"), required=False)
     community = forms.CharField(label=_("社区/村"), required=False)
     compound = forms.CharField(label=_("小区/自然村"), required=False)
+    building = forms.CharField(label=_("楼栋"), required=False)
     address = forms.CharField(
         label=_("详细地址"),
         max_length=200,
@@ -79,7 +80,7 @@ class NeedForm(forms.Form):
 
     def place_code(self) -> str:
         data = self.cleaned_data
-        return data.get("compound") or data.get("community") or ""
+        return data.get("building") or data.get("compound") or data.get("community") or ""
 
 
 class QueueFilterForm(forms.Form):

@@ -81,22 +81,25 @@ def _city_units():
     return Unit.objects.filter(kind=UnitKind.COUNTY).order_by("code")
 
 
-PLACE_LEVELS = ("county", "township", "community", "compound")
+PLACE_LEVELS = ("county", "township", "community", "compound", "building")
 CHILD_KINDS = {
     "township": (UnitKind.TOWNSHIP,),
     "community": (UnitKind.COMMUNITY, UnitKind.VILLAGE),
     "compound": (UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE),
+    "building": (UnitKind.BUILDING,),
 }
 
 
 def _children(code: str, level: str) -> list[Unit]:
     if not code:
         return []
-    parent = Unit.objects.filter(code=code).only("pk").first()
+    parent = Unit.objects.filter(code=code).only("pk", "path").first()
     if parent is None:
         return []
+    # buildings sit under the compound's grids: residents know the building, not the grid
+    where = {"path__under": parent.path} if level == "building" else {"parent": parent}
     return list(
-        Unit.objects.filter(parent=parent, kind__in=CHILD_KINDS[level])
+        Unit.objects.filter(kind__in=CHILD_KINDS[level], **where)
         .only("code", "name")
         .order_by("code")
     )
@@ -107,7 +110,8 @@ def _place_levels():
         ("county", _("旗县区"), "township"),
         ("township", _("街道/乡镇"), "community"),
         ("community", _("社区/村"), "compound"),
-        ("compound", _("小区/自然村（可不选，填详细地址）"), None),
+        ("compound", _("小区/自然村（可不选，填详细地址）"), "building"),
+        ("building", _("楼栋（可不选）"), None),
     ]
 
 
@@ -118,6 +122,7 @@ def _place_choices(data) -> dict[str, list[Unit]]:
         "township": _children(data.get("county", ""), "township"),
         "community": _children(data.get("township", ""), "community"),
         "compound": _children(data.get("community", ""), "compound"),
+        "building": _children(data.get("compound", ""), "building"),
     }
 
 
@@ -128,9 +133,9 @@ def _place(form) -> Unit | None:
     data = form.cleaned_data
     unit = Unit.objects.filter(code=code).first()
     # the chain must hold together: a compound under the chosen community, and so on
-    if unit is None or (
-        data.get("compound") and not data["compound"].startswith(data["community"])
-    ):
+    chain = [data.get(level, "") for level in ("community", "compound", "building")]
+    chain = [c for c in chain if c]
+    if unit is None or any(not b.startswith(a) for a, b in zip(chain, chain[1:], strict=False)):
         return None
     return unit
 
@@ -230,7 +235,12 @@ def public_places(request, level):
 @require_GET
 def public_similar(request):
     """Open needs in the chosen compound with similar text: join one instead (附议)."""
-    code = request.GET.get("compound") or request.GET.get("community") or ""
+    code = (
+        request.GET.get("building")
+        or request.GET.get("compound")
+        or request.GET.get("community")
+        or ""
+    )
     unit = Unit.objects.filter(code=code).first() if code else None
     text = request.GET.get("text", "")[:2000]
     similar = selectors.need_similar(unit, text) if unit and len(text.strip()) >= 4 else []

@@ -44,7 +44,10 @@ def test_public_page_offers_the_tree(tree):
     assert "新体路街道" in r.content.decode()
     r = Client().get("/report/places/compound/", {"community": tree.community_a.code})
     assert "御景华府" in r.content.decode()
-    assert "hx-swap-oob" not in r.content.decode()  # nothing below a compound to reset
+    assert 'id="id_building" hx-swap-oob' in r.content.decode()
+    r = Client().get("/report/places/building/", {"compound": tree.compound_a.code})
+    assert "1号楼" in r.content.decode()  # under the compound's grid
+    assert "hx-swap-oob" not in r.content.decode()  # nothing below a building to reset
     r = Client().get("/report/places/community/", {"township": "150902001"})
     assert 'id="id_compound" hx-swap-oob' in r.content.decode()
 
@@ -65,6 +68,22 @@ def test_resident_files_without_an_account_and_follows(tree):
     html = Client().get(follow_link.split("testserver")[-1]).content.decode()
     assert need.reference in html and 'data-test="filed"' not in html
     assert "138****5678" not in html and "13812345678" not in html  # no mobile on the public page
+
+
+def test_filed_at_a_building_is_seen_by_its_grid(tree, login, make_user):
+    r = Client().post("/report/", public_post(tree, building=tree.building_a.code))
+    assert r.status_code == 302
+    need = Need.objects.get()
+    assert need.unit == tree.building_a
+    grid_worker = make_user(Role.GRID_WORKER, tree.grid_a)
+    assert need.reference in login(grid_worker).get("/needs/").content.decode()
+
+
+def test_a_place_chain_that_does_not_hold_is_refused(tree):
+    other = public_post(tree, compound=tree.compound_b.code)  # a compound of street B
+    r = Client().post("/report/", other)
+    assert r.status_code == 422 and "请选择所在社区" in r.content.decode()
+    assert Need.objects.count() == 0
 
 
 def test_typed_address_under_a_community(tree):
