@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "hongyan.needs",
     "hongyan.workdays",
     "hongyan.open311",
+    "hongyan.volunteers",
 ]
 
 MIDDLEWARE = [
