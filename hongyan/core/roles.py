@@ -69,6 +69,12 @@ PERMISSIONS: dict[str, set[str]] = {
     "workday.manage": {Role.CITY_ADMIN},
     # a resident's (or member's) own needs, filed with their account
     "need.own": {Role.RESIDENT, Role.PARTY_MEMBER},
+    # volunteers (志愿服务): anyone signs up to a service in their area; staff (and a
+    # team's leader, for its own services) publish, assign and approve hours
+    "volunteer.view": EVERYONE,
+    "volunteer.join": EVERYONE,
+    "volunteer.manage": STAFF,
+    "volunteer.record": STAFF,
 }
 
 
