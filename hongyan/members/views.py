@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -40,32 +40,54 @@ def _can_anywhere(user, action: str) -> bool:
     return bool(visible_paths(user, action))
 
 
+def _sensitive(q: str) -> bool:
+    """A search for an ID number or a mobile (7 digits or more): never put in a URL,
+    where access logs and browser histories would keep it."""
+    return sum(ch.isdigit() for ch in q) >= 7
+
+
 @login_required
+@rate_limit(
+    ("search_user", "user"),
+    methods=("GET", "POST"),
+    when=lambda r: bool(r.GET.get("q") or r.POST.get("q")),
+)
 def member_list(request):
+    """The register. The search form posts (so a typed ID number stays out of the URL);
+    a search without one moves to its bookmarkable GET address."""
     user = request.user
     _require_register(user)
-    params = request.GET
+    params = request.POST if request.method == "POST" else request.GET
+    htmx = bool(request.headers.get("HX-Request"))
     unit = (
         access(Unit.objects, user, action="member.view", code=params["unit"])
         if params.get("unit")
         else None
     )
     filters = {
-        "q": params.get("q", "").strip(),
+        "q": params.get("q", "").strip()[:100],
         "specialty": params.get("specialty", ""),
         "status": params.get("status", "") if params.get("status") in Status.values else "",
         "category": params.get("category", "") if params.get("category") in Category.values else "",
         "plate": params.get("plate", "") if params.get("plate") in Plate.values else "",
     }
+    sensitive = _sensitive(filters["q"])
+    query = QueryDict(mutable=True)
+    for key, value in {"unit": unit.code if unit else "", **filters}.items():
+        if value and not (key == "q" and sensitive):
+            query[key] = value
+    querystring = query.urlencode()
+    address = f"{reverse('members:list')}{'?' if querystring else ''}{querystring}"
+    if request.method == "POST" and not htmx and not sensitive:
+        return redirect(address)
     members = selectors.member_list(user, unit=unit, **filters)
     page = Paginator(members, PAGE_SIZE).get_page(params.get("page"))
-    query = params.copy()
-    query.pop("page", None)
     context = {
         "page": page,
         "unit": unit,
         "filters": filters,
-        "querystring": query.urlencode(),
+        "querystring": querystring,
+        "sensitive": sensitive,
         "specialties": selectors.specialty_list(),
         "statuses": Status.choices,
         "categories": Category.choices,
@@ -75,8 +97,12 @@ def member_list(request):
         "can_import": _can_anywhere(user, "member.import"),
         "can_export": _can_anywhere(user, "member.export"),
     }
-    template = "members/_rows.html" if request.headers.get("HX-Request") else "members/list.html"
-    return render(request, template, context)
+    template = "members/_rows.html" if htmx else "members/list.html"
+    response = render(request, template, context)
+    if request.method == "POST":
+        response["HX-Push-Url"] = address  # the address bar shows the search, minus numbers
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def _detail_context(request, member, **extra):

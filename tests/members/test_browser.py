@@ -114,3 +114,63 @@ def test_worker_imports_fixes_row_57_and_finds_lyr(browser, live_server, worker,
     rows = page.inner_text("#member-rows")
     assert "梁艳荣" in rows and "135****6633" in rows and "13530246633" not in rows
     page.screenshot(path=str(ARTIFACTS / "members-02-found-lyr.png"), full_page=True)
+
+    # a full ID number is posted, never put into an address
+    sent = []
+    page.on("request", lambda request: sent.append(request.url))
+    with page.expect_response(lambda r: r.request.method == "POST" and "/members/" in r.url):
+        page.fill("#member-q", "150902196203101007")
+        page.keyboard.press("Enter")
+    page.locator("#member-rows", has_text="梁艳荣").wait_for()
+    assert "150902196203101007" not in page.url
+    assert not [url for url in sent if "196203101007" in url]
+
+    phone = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
+    phone.add_cookies(page.context.cookies())
+    small = phone.new_page()
+    small.goto(f"{base}/members/import/")
+    small.screenshot(path=str(ARTIFACTS / "members-03-import-375.png"), full_page=True)
+    small.goto(f"{base}/members/?q=lyr")
+    small.screenshot(path=str(ARTIFACTS / "members-04-list-375.png"), full_page=True)
+    phone.close()
+
+
+def test_progress_page_polls_until_done(browser, live_server, worker, settings, tmp_path):
+    """A running job's page shows its progress, follows it, then shows the report."""
+    from hongyan.members import imports
+    from hongyan.members.models import ImportBatch
+    from hongyan.orgs.models import Unit
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    settings.MEDIA_ROOT = tmp_path
+    batch = ImportBatch.objects.create(
+        actor=worker,
+        unit=Unit.objects.get(code="150902001001"),
+        filename="花名册.xlsx",
+        kind="xlsx",
+        sha256="0" * 64,
+        size=1,
+        stored="job.bin",
+        state=ImportBatch.State.CHECKING,
+    )
+    progress = imports.Progress(batch)
+    progress("check", 3000, 12000, force=True)
+    page = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN").new_page()
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", "enhe_worker")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/members/import/?batch={batch.pk}")
+    page.locator("#import-job-count", has_text="3000 / 12000 行（25%）").wait_for()
+    assert page.get_by_text("正在检查每一行").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "members-05-job-progress-375.png"), full_page=True)
+    progress("check", 9000, 12000, force=True)
+    page.locator("#import-job-count", has_text="9000 / 12000 行（75%）").wait_for()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        state=ImportBatch.State.CHECKED,
+        summary={"rows": 12000, "errors": 0, "create": 12000, "update": 0, "notices": 0},
+    )
+    page.get_by_role("button", name="确认导入").wait_for()
+    assert "12000" in page.inner_text("#import-summary")
