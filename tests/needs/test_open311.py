@@ -209,3 +209,24 @@ def test_resolved_maps_to_closed_with_the_resolution(tree, key, bob, file_need):
     assert row["status"] == "closed" and "已更换灯泡" in row["status_notes"]
     need.refresh_from_db()
     assert need.status == Status.RESOLVED
+
+
+def test_a_key_with_a_home_unit_takes_a_typed_address(tree):
+    out = io.StringIO()
+    call_command("open311_key", "--name", "街道App", "--unit", tree.community_a.code, stdout=out)
+    key = out.getvalue().strip()
+    r = Client().post(
+        f"{BASE}/requests.json",
+        {
+            "api_key": key,
+            "service_code": "sanitation",
+            "address_string": "恩和路88号院",
+            "description": "垃圾没人清",
+            "phone": "13812345678",
+        },
+    )
+    assert r.status_code == 200, r.content
+    need = Need.objects.get()
+    assert need.unit == tree.community_a and need.address == "恩和路88号院"
+    with pytest.raises(CommandError):
+        call_command("open311_key", "--name", "x", "--unit", "999", stdout=io.StringIO())

@@ -129,3 +129,17 @@ def test_adding_hours_then_measuring_gives_them_back(start, hours):
     assert calendar.working_seconds_between(start, due) == hours * 3600
     if hours:  # the clock stops only on working days
         assert chinese_calendar.is_workday(timezone.localtime(due - timedelta(seconds=1)).date())
+
+
+def test_seed_command_refreshes_and_keeps_admin_days():
+    import io
+
+    from django.core.management import call_command
+
+    CalendarDay.objects.filter(date=date(2026, 10, 10)).delete()
+    CalendarDay.objects.create(date=date(2026, 5, 6), kind="holiday", name="本地", source="admin")
+    out = io.StringIO()
+    call_command("seed_workdays", stdout=out)
+    assert "days written" in out.getvalue()
+    assert calendar.is_working_day(date(2026, 10, 10))  # the make-up Saturday is back
+    assert CalendarDay.objects.get(date=date(2026, 5, 6)).source == "admin"
