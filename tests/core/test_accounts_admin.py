@@ -235,3 +235,64 @@ def test_admin_pages_render_at_every_step(sysadmin, bob):
     assert "bob" in html and "已绑定" in html
     assert "重置动态口令" in client.get("/accounts/detail/?username=bob").content.decode()
     assert stepup.SESSION_KEY not in client.session
+
+
+# --- the audit administrator exports the log ---------------------------------------------------
+
+
+def test_audit_admin_exports_the_log_as_csv(auditor, sysadmin, alice, bob):
+    services.account_set_active(actor=sysadmin, user=bob, active=False)
+    client = admin_client(auditor)
+    assert "导出 CSV" in client.get("/audit/").content.decode()
+    response = client.get("/audit/export.csv?action=account.")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("seq,at,actor")
+    assert len(lines) == 2 and "account.disable" in lines[1] and "sysadmin" in lines[1]
+    row = AuditEntry.objects.filter(action="audit.export").get()
+    assert row.actor == auditor and row.detail == {"action": "account."}
+    # nobody else exports, not even the city admin who may read it
+    city = User.objects.get(pk=alice.pk)
+    for user in (sysadmin, city):
+        other = admin_client(user)
+        assert other.get("/audit/export.csv").status_code == 403
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_makes_the_three_administrators_with_authenticators(db):
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    from hongyan.demo.city import load_demo_city
+
+    summary = load_demo_city(password="Demo-Accounts-2026", seed=1509, progress=lambda _m: None)
+    roles = {name: role for name, role, _unit in summary["accounts"]}
+    assert roles["system_admin"] == "系统管理员"
+    assert roles["security_admin"] == "安全管理员"
+    assert roles["audit_admin"] == "审计管理员"
+    secrets = dict(summary["totp"])
+    assert set(secrets) == {
+        "system_admin",
+        "security_admin",
+        "audit_admin",
+        "city_admin",
+        "jining_admin",
+        "street_admin",
+        "community_worker",
+        "fengzhen_admin",
+    }
+    assert not User.objects.filter(username__in=roles, must_change_password=True).exists()
+
+    def token(**body):
+        return Client().post("/api/v1/auth/token", body, content_type="application/json")
+
+    # scripts keep taking tokens with the password alone
+    assert token(username="community_worker", password="Demo-Accounts-2026").status_code == 200
+    assert token(username="system_admin", password="Demo-Accounts-2026").status_code == 401
+    code = f"{totp(b32decode(secrets['audit_admin'])):06d}"
+    ok = token(username="audit_admin", password="Demo-Accounts-2026", totp=code)
+    assert ok.status_code == 200
