@@ -56,8 +56,16 @@ class NeedForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
 
-    def __init__(self, *args, categories, staff_channels=False, **kwargs):
+    def __init__(self, *args, categories, staff_channels=False, public=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["text"].error_messages["required"] = _("请填写需求内容。")
+        self.fields["text"].required = True
+        self.fields["category"].error_messages["required"] = _("请选择需求类别。")
+        if public:  # no account: we must know whom to call back
+            self.fields["resident_name"].required = True
+            self.fields["resident_name"].error_messages["required"] = _("请填写您的姓名。")
+            self.fields["resident_mobile"].required = True
+            self.fields["resident_mobile"].error_messages["required"] = _("请填写手机号码。")
         self.fields["category"].choices = [("", _("请选择"))] + [
             (c.code, c.name) for c in categories
         ]

@@ -149,14 +149,26 @@ def _category(categories, code):
 
 
 def _file_need(request, form, categories, *, channel, actor):
-    """Validate the form, then the service; errors go back on the form. Returns the need."""
-    if not form.is_valid():
-        return None
-    unit = _place(form)
-    if unit is None:
-        form.add_error("community", _("请选择所在社区（村）和小区，或选择社区后填写详细地址。"))
-        return None
+    """Check the form and the parts the services let us check up front (place, mobile,
+    photos), so that every mistake shows at once; then the service decides. Errors go
+    back on the form. Returns the need, or None."""
+    form.is_valid()
     data = form.cleaned_data
+    unit = _place(form)
+    if unit is None and "community" not in form.errors:
+        form.add_error("community", _("请选择所在社区（村）和小区，或选择社区后填写详细地址。"))
+    photos = []
+    for field, check in (
+        ("resident_mobile", lambda: services.clean_mobile(data.get("resident_mobile", ""))),
+        ("photos", lambda: photos.extend(services.clean_photos(request.FILES.getlist("photos")))),
+    ):
+        if field not in form.errors:
+            try:
+                check()
+            except DomainError as exc:
+                form.add_error(field, exc.message)
+    if form.errors:
+        return None
     try:
         return services.need_file(
             actor=actor,
@@ -167,7 +179,7 @@ def _file_need(request, form, categories, *, channel, actor):
             resident_name=data["resident_name"],
             resident_mobile=data["resident_mobile"],
             address=data["address"],
-            photos=request.FILES.getlist("photos"),
+            photos=[(name, content) for name, content, _type in photos],
             source_ref=data.get("source_ref", ""),
         )
     except DomainError as exc:
@@ -197,7 +209,7 @@ def _too_many(request, form, categories, retry_after):
 def public_report(request):
     """居民随手报: no account. Limited per IP and per mobile; a refusal keeps the form."""
     categories = _categories()
-    form = NeedForm(request.POST or None, request.FILES or None, categories=categories)
+    form = NeedForm(request.POST or None, request.FILES or None, categories=categories, public=True)
     if request.method == "POST":
         try:
             hit("need_intake_ip", client_ip(request))
@@ -265,12 +277,12 @@ def public_join(request):
         )
     except RateLimited as exc:
         categories = _categories()
-        form = NeedForm(request.POST, categories=categories)
+        form = NeedForm(request.POST, categories=categories, public=True)
         form.is_valid()
         return _too_many(request, form, categories, exc.retry_after)
     except DomainError as exc:
         categories = _categories()
-        form = NeedForm(request.POST, categories=categories)
+        form = NeedForm(request.POST, categories=categories, public=True)
         form.is_valid()
         field = {"name": "resident_name", "mobile": "resident_mobile"}.get(exc.field)
         form.add_error(field, exc.message)

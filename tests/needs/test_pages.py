@@ -116,6 +116,16 @@ def test_bad_input_is_named_and_nothing_typed_is_lost(tree, overrides, field, me
     assert Need.objects.count() == 0
 
 
+def test_every_mistake_shows_at_once(tree):
+    data = public_post(
+        tree, resident_name="", resident_mobile="12345", category="", community="", compound=""
+    )
+    html = Client().post("/report/", data).content.decode()
+    for message in ("请填写您的姓名", "手机", "请选择需求类别", "请选择所在社区"):
+        assert message in html, message
+    assert data["text"] in html
+
+
 def test_photos_must_be_images_and_at_most_three(tree):
     fake = SimpleUploadedFile("x.jpg", b"not an image at all", content_type="image/jpeg")
     r = Client().post("/report/", {**public_post(tree), "photos": [fake]})
