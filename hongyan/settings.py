@@ -268,6 +268,8 @@ RATE_LIMITS = {
     # the public need intake (and 附议): per client IP and per resident mobile
     "need_intake_ip": _rate("HONGYAN_RATE_NEED_INTAKE_IP", "30/3600"),
     "need_intake_mobile": _rate("HONGYAN_RATE_NEED_INTAKE_MOBILE", "5/3600"),
+    # the public certificate check (/certificates/verify/{code}): per client IP
+    "certificate_verify_ip": _rate("HONGYAN_RATE_CERTIFICATE_VERIFY_IP", "60/60"),
 }
 
 # Idle timeout: the cookie's age is renewed on every request, so it expires after

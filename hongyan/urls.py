@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from hongyan.core.api import api
+from hongyan.volunteers import views as volunteer_views
 
 # a lost database answers 503 with Retry-After (core.middleware), not a bare 500
 handler500 = "hongyan.core.middleware.server_error"
@@ -15,4 +16,11 @@ urlpatterns = [
     path("workdays/", include("hongyan.workdays.urls")),
     path("open311/v2/", include("hongyan.open311.urls")),
     path("", include("hongyan.needs.urls")),
+    path("volunteers/", include("hongyan.volunteers.urls")),
+    # public: anyone checks a volunteer certificate's code (no account)
+    path(
+        "certificates/verify/<str:code>",
+        volunteer_views.certificate_verify,
+        name="certificate_verify",
+    ),
 ]

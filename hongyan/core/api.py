@@ -313,5 +313,9 @@ def register_routers():
 
     api.add_router("/", needs_router)
 
+    from hongyan.volunteers.api import router as volunteers_router
+
+    api.add_router("/", volunteers_router)
+
 
 register_routers()

@@ -6,8 +6,10 @@ a task the same way. `need_candidates()` is the needs' use of it.
 
 Ranking, best first: more of the wanted specialties; then nearer home (same building,
 same grid, same compound, same community — the deepest unit of the tree shared with
-the place); then fewer open tasks in hand; then name. Each candidate carries the reason
-in words."""
+the place); then free at the time (when a `busy` function is given: the volunteers app
+passes one for a service's hours); then fewer open tasks in hand; then name. Each
+candidate carries the reason in words. The pool may hold members or volunteers (anything
+with `unit`, `compound`, `name` and `specialties`)."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ class Candidate:
     nearness: int
     load: int
     reason: str = ""
+    available: bool = True
     score: tuple = field(default=(), repr=False)
 
 
@@ -69,6 +72,7 @@ def rank_candidates(
     load: Callable[[list[int]], dict[int, int]] = open_needs_load,
     limit: int = 10,
     exclude: Iterable[int] = (),
+    busy: Callable[[list[int]], set[int]] | None = None,
 ) -> list[Candidate]:
     """Rank `pool` (default: members registered 双报到 and confirmed in the community of
     `place`) for work at `place` wanting `specialty_ids`. A fixed number of queries."""
@@ -99,6 +103,7 @@ def rank_candidates(
         .prefetch_related("specialties")
     )
     loads = load([m.pk for m in members]) if members else {}
+    taken = busy([m.pk for m in members]) if busy and members else set()
     ranked = []
     for m in members:
         shared = [p for p in ancestors if m.unit.path.startswith(p)]
@@ -110,6 +115,8 @@ def rank_candidates(
         if matched:
             parts.append(_("特长：%(s)s") % {"s": "、".join(matched)})
         parts.append(nearness_label(near))
+        if m.pk in taken:
+            parts.append(_("该时段已有安排"))
         parts.append(_("在办 %(n)d 件") % {"n": n_load})
         ranked.append(
             Candidate(
@@ -118,7 +125,8 @@ def rank_candidates(
                 nearness=near,
                 load=n_load,
                 reason="；".join(parts),
-                score=(-len(matched), near, n_load, m.name, m.pk),
+                available=m.pk not in taken,
+                score=(-len(matched), near, m.pk in taken, n_load, m.name, m.pk),
             )
         )
     ranked.sort(key=lambda c: c.score)

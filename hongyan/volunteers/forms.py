@@ -1,0 +1,48 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hongyan.members.models import Specialty
+
+from .models import ServiceKind
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ServiceForm(forms.Form):
+    team = forms.TypedChoiceField(label=_("服务队"), coerce=int, required=False, empty_value=None)
+    title = forms.CharField(label=_("服务内容"), max_length=100)
+    kind = forms.ChoiceField(label=_("服务类别"), choices=ServiceKind.choices)
+    place = forms.CharField(label=_("地点"), max_length=100)
+    starts_at = forms.DateTimeField(label=_("开始时间"), widget=DATETIME)
+    ends_at = forms.DateTimeField(label=_("结束时间"), widget=DATETIME)
+    capacity = forms.IntegerField(label=_("人数"), min_value=1, max_value=500, initial=10)
+    skills = forms.ModelMultipleChoiceField(
+        label=_("所需技能"), queryset=Specialty.objects.all(), required=False
+    )
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", _("社区发布（不属于服务队）"))] + [
+            (t.pk, t.name) for t in teams
+        ]
+
+
+class LeaderEntryForm(forms.Form):
+    """The leader enters someone's times afterwards (marked as such)."""
+
+    volunteer = forms.TypedChoiceField(label=_("志愿者"), coerce=int)
+    checkin_at = forms.DateTimeField(label=_("签到时间"), widget=DATETIME)
+    checkout_at = forms.DateTimeField(label=_("签退时间"), widget=DATETIME)
+
+    def __init__(self, *args, participants=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["volunteer"].choices = [
+            (p.volunteer_id, p.volunteer.name) for p in participants
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("checkin_at"), data.get("checkout_at")
+        if start and end and end <= start:
+            self.add_error("checkout_at", _("签退时间须晚于签到时间。"))
+        return data
