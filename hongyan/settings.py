@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "hongyan.workdays",
     "hongyan.open311",
     "hongyan.volunteers",
+    "hongyan.care",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("exports/", include("hongyan.exports.urls")),
     path("workdays/", include("hongyan.workdays.urls")),
     path("open311/v2/", include("hongyan.open311.urls")),
+    path("care/", include("hongyan.care.urls")),
     path("", include("hongyan.needs.urls")),
     path("volunteers/", include("hongyan.volunteers.urls")),
     # public: anyone checks a volunteer certificate's code (no account)

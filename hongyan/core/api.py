@@ -313,6 +313,10 @@ def register_routers():
 
     api.add_router("/", needs_router)
 
+    from hongyan.care.api import router as care_router
+
+    api.add_router("/", care_router)
+
     from hongyan.volunteers.api import router as volunteers_router
 
     api.add_router("/", volunteers_router)

@@ -12,6 +12,7 @@ MENU_ACTIONS = {
     "workdays": ("workday.manage",),
     "needs": ("need.view", "need.claim", "dual.register_self"),
     "my_needs": ("need.own",),
+    "care": ("care.view", "care.visit"),
 }
 
 

@@ -75,6 +75,15 @@ PERMISSIONS: dict[str, set[str]] = {
     "volunteer.join": EVERYONE,
     "volunteer.manage": STAFF,
     "volunteer.record": STAFF,
+    # care visits (关爱走访): the registry and its visits; children under 14 only for
+    # those who hold care.minors (others do not see them at all)
+    "care.view": STAFF | {Role.BUILDING_HEAD},
+    "care.edit": STAFF,
+    "care.visit": STAFF | {Role.BUILDING_HEAD},
+    "care.minors": ADMINS | {Role.COMMUNITY_WORKER},
+    "care.reveal": ADMINS | {Role.COMMUNITY_WORKER},
+    "care.figures": STAFF,
+    "care.groups": {Role.CITY_ADMIN},
 }
 
 
