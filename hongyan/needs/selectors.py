@@ -62,10 +62,11 @@ def _visibility(user) -> Q:
     return q
 
 
+LIST_RELATED = ("category", "unit", "owner", "handler", "assignee", "assigned_unit", "assigned_org")
+
+
 def need_queryset(user):
-    return Need.objects.filter(_visibility(user)).select_related(
-        "category", "unit", "owner", "handler", "assignee", "assigned_unit", "assigned_org"
-    )
+    return Need.objects.filter(_visibility(user)).select_related(*LIST_RELATED)
 
 
 def may(user, need: Need, step: str) -> bool:
@@ -131,9 +132,13 @@ def need_list(
     """Needs the user may see, newest first; filters as the queue pages offer them.
     `mine`: handled by or dispatched to the user; `claimable`: waiting for a claim in a
     community where the user may claim."""
-    qs = need_queryset(user)
-    if unit is not None:
-        qs = qs.filter(unit__path__under=unit.path)
+    if unit is not None and any(unit.path.startswith(p) for p in visible_paths(user, "need.view")):
+        # the whole subtree is visible through a grant: no need for the other ways in
+        qs = Need.objects.filter(unit__path__under=unit.path).select_related(*LIST_RELATED)
+    else:
+        qs = need_queryset(user)
+        if unit is not None:
+            qs = qs.filter(unit__path__under=unit.path)
     if status:
         statuses = [status] if isinstance(status, str) else list(status)
         if "open" in statuses:
