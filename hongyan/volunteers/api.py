@@ -59,6 +59,25 @@ class TeamDetailOut(TeamOut):
     hours: float
     deeds: int
 
+    @staticmethod
+    def resolve_members(obj):
+        return [
+            {"id": m.volunteer.pk, "name": m.volunteer.name}
+            for m in obj.memberships.select_related("volunteer").order_by("pk")
+        ]
+
+    @staticmethod
+    def resolve_member_count(obj):
+        return obj.memberships.count()
+
+    @staticmethod
+    def resolve_hours(obj):
+        return selectors.team_totals(obj)["hours"]
+
+    @staticmethod
+    def resolve_deeds(obj):
+        return selectors.team_totals(obj)["deeds"]
+
 
 class TeamIn(Schema):
     unit: str
@@ -267,27 +286,12 @@ def _volunteer(user, pk: int | None, field: str) -> Volunteer | None:
     return found
 
 
-def _team_detail(team):
-    totals = selectors.team_totals(team)
-    team.members_list = [
-        {"id": m.volunteer.pk, "name": m.volunteer.name}
-        for m in team.memberships.select_related("volunteer").order_by("pk")
-    ]
-    return {
-        **TeamOut.from_orm(team).dict(),
-        "members": team.members_list,
-        "member_count": len(team.members_list),
-        **totals,
-    }
-
-
 def _service_detail(user, service):
     service = selectors.service_list(user).get(pk=service.pk)
-    out = ServiceOut.from_orm(service).dict()
-    out["participants"] = (
+    service.participants = (
         list(selectors.participations(service)) if services.may_lead(user, service) else []
     )
-    return out
+    return service
 
 
 def _certificate_out(request, c: Certificate):
@@ -338,12 +342,12 @@ def team_create(request, payload: TeamIn):
         skill_ids=payload.skill_ids,
         note=payload.note,
     )
-    return HttpStatus(201, _team_detail(selectors.team_get(request.user, team.pk)))
+    return HttpStatus(201, selectors.team_get(request.user, team.pk))
 
 
 @router.get("/volunteer-teams/{pk}", response={200: TeamDetailOut, **ERRORS}, summary="服务队详情")
 def team_detail(request, pk: int):
-    return _team_detail(selectors.team_get(request.user, pk))
+    return selectors.team_get(request.user, pk)
 
 
 @router.post(
@@ -352,7 +356,7 @@ def team_detail(request, pk: int):
 def team_join(request, pk: int):
     team = selectors.team_get(request.user, pk, action="volunteer.join")
     services.team_join(actor=request.user, team=team)
-    return _team_detail(team)
+    return team
 
 
 # --- volunteers --------------------------------------------------------------------------------
