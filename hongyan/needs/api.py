@@ -21,8 +21,9 @@ from ninja.responses import Status as HttpStatus
 from hongyan.core import pii
 from hongyan.core.api import BearerToken
 from hongyan.core.errors import DomainError
-from hongyan.core.ratelimit import client_ip, hit
+from hongyan.core.ratelimit import client_ip, hit, rate_limit
 from hongyan.core.scope import can
+from hongyan.core.stepup import require_fresh_step_up
 from hongyan.orgs.models import PartyOrganization, Unit
 from hongyan.orgs.selectors import unit_get
 
@@ -723,6 +724,28 @@ def need_rate(request, pk: int, payload: RateIn):
         actor=actor, need=need, rating=payload.rating, comment=payload.comment
     )
     return _detail_out(actor, need)
+
+
+class RevealIn(Schema):
+    reason: str
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+@router.post(
+    "/needs/{pk}/reveal",
+    response={200: RevealOut, **ERRORS, 429: ErrorOut},
+    summary="查看居民的完整手机号（工作人员或办理人；需说明原因并验证动态口令，记入审计）",
+)
+@rate_limit(("reveal_user", "user"))
+def need_reveal(request, pk: int, payload: RevealIn):
+    need = selectors.need_get(request.user, pk)
+    require_fresh_step_up(request)  # 403 step_up_required: POST /api/v1/auth/step-up first
+    value = services.need_reveal_mobile(actor=request.user, need=need, reason=payload.reason)
+    return {"field": "resident_mobile", "value": value}
 
 
 @router.post("/needs/{pk}/transfer", **STEP, summary="转办到另一单位（可改类别）")

@@ -980,3 +980,38 @@ def notification_read(*, actor, notification) -> None:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        audit.record(
+            "need.notification_read",
+            actor=actor,
+            obj=notification.need,
+            detail={"notification": notification.pk},
+        )
+
+
+def need_reveal_mobile(*, actor, need: Need, reason: str) -> str:
+    """The resident's full mobile, for staff over the need or the person handling it
+    (to call the resident), with the reason in the audit log."""
+    reason = " ".join((reason or "").split())
+    if len(reason) < 4:
+        raise NeedError(
+            "reason_required",
+            _("请写明查看原因（至少 4 个字），例如“上门前电话联系居民”。"),
+            status=422,
+            field="reason",
+        )
+    if len(reason) > 200:
+        raise NeedError("invalid", _("原因不能超过 200 个字。"), status=422, field="reason")
+    if not (
+        can(actor, "need.manage", need.unit.path)
+        or need.handler_id == actor.pk
+        or (need.assignee_kind == AssigneeKind.PERSON and need.assignee_id == actor.pk)
+    ):
+        raise NeedError("forbidden", _("只有工作人员或办理人可以查看居民的手机号。"), status=403)
+    with transaction.atomic():
+        audit.record(
+            "need.reveal",
+            actor=actor,
+            obj=need,
+            detail={"reference": need.reference, "field": "resident_mobile", "reason": reason},
+        )
+    return need.resident_mobile

@@ -20,6 +20,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hongyan.core import audit
 from hongyan.core.worker import register_sweep
 
 from .models import (
@@ -56,6 +57,12 @@ def notify_once(
             )
     except IntegrityError:
         return False
+    audit.record(
+        "need.notify",
+        obj=need,
+        actor_name="worker",
+        detail={"reference": need.reference, "kind": kind, "level": level, "to": unit.code},
+    )
     return True
 
 

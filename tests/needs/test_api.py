@@ -337,3 +337,28 @@ def test_a_session_without_the_csrf_token_files_as_the_public(login, bob, tree):
         headers={"X-CSRFToken": token},
     )
     assert r.status_code == 201 and r.json()["channel"] == Channel.DESK
+
+
+def test_reveal_the_mobile_with_a_reason_and_a_step_up(
+    api, bob, charlie, helper, neighbour, stepped_up, tree
+):
+    from hongyan.core.models import AuditEntry
+
+    need_id = post_public(api, tree).json()["id"]
+    url = f"/api/v1/needs/{need_id}/reveal"
+    r = api(bob).post(url, {"reason": "上门前电话联系"})
+    assert r.status_code == 403 and r.json()["code"] == "step_up_required"
+    staff = stepped_up(api(bob))
+    r = staff.post(url, {"reason": "短"})
+    assert r.status_code == 422 and r.json()["field"] == "reason"
+    r = staff.post(url, {"reason": "上门前电话联系"})
+    assert r.status_code == 200 and r.json()["value"] == "13812345678"
+    entry = AuditEntry.objects.get(action="need.reveal")
+    assert entry.detail["reason"] == "上门前电话联系" and entry.actor == bob
+    # a member who may claim sees the need but not the mobile until they handle it
+    r = stepped_up(api(neighbour)).post(url, {"reason": "上门前电话联系"})
+    assert r.status_code == 403
+    api(bob).post(f"/api/v1/needs/{need_id}/dispatch", {"person": "han"})
+    r = stepped_up(api(helper)).post(url, {"reason": "上门前电话联系"})
+    assert r.status_code == 200
+    assert stepped_up(api(charlie)).post(url, {"reason": "上门前电话联系"}).status_code == 404
