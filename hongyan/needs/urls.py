@@ -11,6 +11,7 @@ urlpatterns = [
     path("needs/mine/new/", views.my_need_new, name="mine_new"),
     path("needs/<int:pk>/", views.need_detail, name="detail"),
     path("needs/<int:pk>/do/<slug:step>/", views.need_step, name="step"),
+    path("needs/<int:pk>/photos/<int:photo_id>/", views.need_photo, name="photo"),
     # the public pages: no account
     path("report/", views.public_report, name="report"),
     path("report/places/<slug:level>/", views.public_places, name="places"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("report/join/", views.public_join, name="join"),
     path("follow/<str:token>/", views.follow, name="follow"),
     path("follow/<str:token>/rate/", views.follow_rate, name="follow_rate"),
+    path("follow/<str:token>/photos/<int:photo_id>/", views.follow_photo, name="follow_photo"),
 ]

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -684,3 +684,28 @@ def need_step(request, pk, step):
 def recent_window(days: int = 365):
     today = timezone.localdate()
     return today - timedelta(days=days), today
+
+
+def _photo_response(need, photo_id):
+    photo = need.photos.filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404(_("没有找到这张照片。"))
+    response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def need_photo(request, pk, photo_id):
+    """A photo of a need, for whoever may see the need (photos are not public files)."""
+    return _photo_response(selectors.need_get(request.user, pk), photo_id)
+
+
+@require_GET
+def follow_photo(request, token, photo_id):
+    need = services.need_by_follow_token(token)
+    if need is None:
+        raise Http404(_("没有找到这条需求：请检查链接是否完整。"))
+    return _photo_response(need, photo_id)

@@ -134,8 +134,27 @@ def test_photos_must_be_images_and_at_most_three(tree):
     r = Client().post("/report/", {**public_post(tree), "photos": pngs})
     assert r.status_code == 422 and "最多上传 3 张" in r.content.decode()
     ok = [SimpleUploadedFile("p.png", PNG, content_type="image/png")]
-    assert Client().post("/report/", {**public_post(tree), "photos": ok}).status_code == 302
-    assert Need.objects.get().photos.count() == 1
+    r = Client().post("/report/", {**public_post(tree), "photos": ok})
+    assert r.status_code == 302
+    need = Need.objects.get()
+    photo = need.photos.get()
+    # the photo is no public file: the follow link and staff who see the need get it
+    follow = r["Location"].split("?")[0]
+    assert f"{follow}photos/{photo.pk}/" in Client().get(r["Location"]).content.decode()
+    got = Client().get(f"{follow}photos/{photo.pk}/")
+    assert got.status_code == 200 and got["Content-Type"] == "image/png"
+    assert b"".join(got.streaming_content) == PNG
+
+
+def test_need_photos_for_staff_only(tree, bob, charlie, login, file_need):
+    need = file_need(photos=[("lamp.png", PNG)])
+    photo = need.photos.get()
+    url = f"/needs/{need.pk}/photos/{photo.pk}/"
+    assert url in login(bob).get(f"/needs/{need.pk}/").content.decode()
+    assert login(bob).get(url).status_code == 200
+    assert login(charlie).get(url).status_code == 404
+    assert Client().get(url).status_code == 302  # to the sign-in page
+    assert login(bob).get(f"/needs/{need.pk}/photos/999999/").status_code == 404
 
 
 def test_html_in_text_is_shown_inert(tree, bob, login):
