@@ -12,6 +12,9 @@ urlpatterns = [
     path("needs/<int:pk>/", views.need_detail, name="detail"),
     path("needs/<int:pk>/do/<slug:step>/", views.need_step, name="step"),
     path("needs/<int:pk>/photos/<int:photo_id>/", views.need_photo, name="photo"),
+    path("needs/<int:pk>/reveal/", views.need_reveal, name="reveal"),
+    path("needs/notices/", views.notices, name="notices"),
+    path("needs/notices/<int:pk>/read/", views.notice_read, name="notice_read"),
     # the public pages: no account
     path("report/", views.public_report, name="report"),
     path("report/places/<slug:level>/", views.public_places, name="places"),

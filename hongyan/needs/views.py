@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from hongyan.core import pii
 from hongyan.core.errors import DomainError
 from hongyan.core.models import User
-from hongyan.core.ratelimit import RateLimited, client_ip, hit
+from hongyan.core.ratelimit import RateLimited, client_ip, hit, rate_limit
 from hongyan.core.scope import access, can, visible_paths
 from hongyan.orgs.models import PartyOrganization, Unit, UnitKind
 
@@ -501,6 +501,7 @@ def queue(request):
             "can_file": _may_file(user),
             "has_unit_tab": bool(roots),
             "missing_years": _calendar_warning(user),
+            "unread_notices": selectors.notification_list(user, unread=True).count(),
         },
     )
 
@@ -588,6 +589,9 @@ def _detail_context(request, need, failed_step=None, failed_form=None):
         "staff": staff,
         "overdue": need.is_overdue(),
         "may_merge": any(step == "merge" for step, _label, _form in forms),
+        # whoever may work on the need (its handler, the named person, staff) may call
+        # the resident; the service checks again and audits
+        "may_reveal": bool(need.resident_mobile_enc) and selectors.may(request.user, need, "start"),
     }
 
 
@@ -709,3 +713,49 @@ def follow_photo(request, token, photo_id):
     if need is None:
         raise Http404(_("没有找到这条需求：请检查链接是否完整。"))
     return _photo_response(need, photo_id)
+
+
+@login_required
+@require_POST
+@rate_limit(("reveal_user", "user"))
+def need_reveal(request, pk):
+    """The resident's full mobile, to call them back: the reason goes to the audit log;
+    the number is shown on this answer only."""
+    need = selectors.need_get(request.user, pk)
+    context = _detail_context(request, need)
+    try:
+        context["revealed"] = services.need_reveal_mobile(
+            actor=request.user, need=need, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        context["reveal_error"] = exc.message
+        context["reveal_reason"] = request.POST.get("reason", "")
+        return render(request, "needs/detail.html", context, status=exc.status)
+    response = render(request, "needs/detail.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+NOTICE_LIMIT = 100
+
+
+@login_required
+def notices(request):
+    """The worker's notices for me and the units where I manage needs (临期, 督办, 回访),
+    unread first."""
+    rows = list(
+        selectors.notification_list(request.user)
+        .order_by("read_at", "-created_at", "-pk")
+        .select_related("need", "unit")[:NOTICE_LIMIT]
+    )
+    return render(request, "needs/notices.html", {"notices": rows})
+
+
+@login_required
+@require_POST
+def notice_read(request, pk):
+    notice = selectors.notification_list(request.user).filter(pk=pk).first()
+    if notice is None:
+        raise Http404(_("没有找到，或不在您的管辖范围内。"))
+    services.notification_read(actor=request.user, notification=notice)
+    return redirect("needs:notices")

@@ -413,3 +413,52 @@ def test_menu_entries(tree, bob, login, make_user):
     resident = make_user(Role.RESIDENT, tree.building_a)
     html = login(resident).get("/").content.decode()
     assert "/needs/mine/" in html
+
+
+def test_reveal_the_mobile_with_a_reason(tree, bob, helper, login, file_need):
+    from hongyan.core.models import AuditEntry
+
+    need = file_need()
+    client = login(bob)
+    html = client.get(f"/needs/{need.pk}/").content.decode()
+    assert "138****5678" in html and "13812345678" not in html
+    r = client.post(f"/needs/{need.pk}/reveal/", {"reason": "x"})
+    assert r.status_code == 422 and 'data-test="reveal-error"' in r.content.decode()
+    r = client.post(f"/needs/{need.pk}/reveal/", {"reason": "上门前电话联系居民"})
+    assert r.status_code == 200 and 'href="tel:13812345678"' in r.content.decode()
+    assert r["Cache-Control"] == "no-store"
+    assert AuditEntry.objects.filter(action="need.reveal").count() == 1
+    # a member who may claim sees the need but may not call the resident
+    services.need_dispatch(actor=bob, need=need, unit=tree.grid_a)
+    member = login(helper)
+    assert "显示完整手机号" not in member.get(f"/needs/{need.pk}/").content.decode()
+    r = member.post(f"/needs/{need.pk}/reveal/", {"reason": "上门前电话联系居民"})
+    assert r.status_code == 403 and "13812345678" not in r.content.decode()
+
+
+def test_notices_page(tree, bob, charlie, login, file_need):
+    from hongyan.needs.sweeps import notify_once
+
+    need = file_need()
+    notify_once(need=need, kind="warn", level=0, unit=tree.community_a, message="明天到期")
+    client = login(bob)
+    html = client.get("/needs/").content.decode()
+    assert 'data-test="notices-link"' in html and 'text-bg-danger">1<' in html
+    html = client.get("/needs/notices/").content.decode()
+    assert need.reference in html and "明天到期" in html
+    notice = need.notifications.get()
+    assert login(charlie).post(f"/needs/notices/{notice.pk}/read/").status_code == 404
+    assert client.post(f"/needs/notices/{notice.pk}/read/").status_code == 302
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    assert "已读</button>" not in client.get("/needs/notices/").content.decode()
+    assert 'data-test="notices"' not in login(charlie).get("/needs/notices/").content.decode()
+
+
+def test_need_page_query_count(tree, bob, helper, login, file_need, django_assert_max_num_queries):
+    need = file_need()
+    for i in range(5):
+        file_need(text=f"3号楼2单元楼道灯坏了第{i}次", resident_mobile=f"1390000{i:04d}")
+    client = login(bob)
+    with django_assert_max_num_queries(45):
+        assert client.get(f"/needs/{need.pk}/").status_code == 200
