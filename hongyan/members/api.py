@@ -467,3 +467,65 @@ def pairing_create(request, payload: PairingIn):
     community = access(Unit.objects, request.user, action="dual.manage", code=data.pop("community"))
     pairing = services.pairing_create(actor=request.user, community=community, **data)
     return Status(201, selectors.pairing_list(request.user).get(pk=pairing.pk))
+
+
+# --- moving and removing ------------------------------------------------------------------
+
+
+class TransferIn(Schema):
+    unit: str = Field(description="code of the new home: a compound, or a grid or building in one")
+    building: str = ""
+    entrance: str = ""
+    room: str = ""
+
+
+class RemoveIn(Schema):
+    kind: Literal["transferred_out", "deceased", "other"] = Field(
+        description="transferred_out (组织关系转出) | deceased (去世) | other (reason required)"
+    )
+    reason: str = Field("", description="recorded in the audit log")
+
+
+class RemovedOut(Schema):
+    id: int
+    name: str
+    removed_at: datetime
+    removed_kind: str
+    removed_kind_label: str = Field(alias="get_removed_kind_display")
+    removed_reason: str
+
+
+@router.post(
+    "/members/{member_id}/transfer",
+    response=MemberOut,
+    summary="迁居：把党员的住址迁到另一个小区（两处都须在管辖范围内）",
+)
+def member_transfer(request, member_id: int, payload: TransferIn):
+    user = request.user
+    member = selectors.member_get(user, member_id, action="member.edit")
+    if not payload.unit.isdigit():  # unit codes are digits (150902001001001)
+        raise DomainError(
+            "invalid", _("单位代码应为数字，如 150902001001001。"), status=422, field="unit"
+        )
+    unit = access(Unit.objects, user, action="member.edit", code=payload.unit)
+    services.member_transfer(
+        actor=user,
+        member=member,
+        unit=unit,
+        building=payload.building,
+        entrance=payload.entrance,
+        room=payload.room,
+    )
+    return selectors.member_get(user, member_id)
+
+
+@router.post(
+    "/members/{member_id}/remove",
+    response=RemovedOut,
+    summary="移出名册（组织关系转出、去世或其他，写明说明；记录保留供审计）",
+)
+def member_remove(request, member_id: int, payload: RemoveIn):
+    member = selectors.member_get(request.user, member_id, action="member.edit")
+    return services.member_remove(
+        actor=request.user, member=member, kind=payload.kind, reason=payload.reason
+    )

@@ -9,17 +9,18 @@ class MembersConfig(AppConfig):
     def ready(self):
         from hongyan.core import pii
 
-        from .models import ID_AAD, ID_PURPOSE, MOBILE_AAD, MOBILE_PURPOSE, Member
+        from .models import ID_AAD, ID_PURPOSE, MOBILE_AAD, MOBILE_PURPOSE, MemberRecord
 
+        # every row, removed members' too (Member.objects leaves those out)
         pii.register_encrypted_field(
-            Member,
+            MemberRecord,
             "id_number_enc",
             aad=ID_AAD,
             index_field="id_number_index",
             index_purpose=ID_PURPOSE,
         )
         pii.register_encrypted_field(
-            Member,
+            MemberRecord,
             "mobile_enc",
             aad=MOBILE_AAD,
             index_field="mobile_index",

@@ -88,7 +88,7 @@ def write_cache(mb: int = 64):
 
 
 def next_id(model) -> int:
-    return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+    return (model._base_manager.aggregate(m=Max("pk"))["m"] or 0) + 1  # removed rows too
 
 
 def insert(model, columns: list[str], rows, batch: int = 2000) -> int:

@@ -67,7 +67,7 @@ JINING = "150902"
 def clear_demo_members() -> None:
     """The demo city is rebuilt below the communities, so every home goes: the whole
     register with it (imported members included)."""
-    doomed = Member.objects.all()
+    doomed = Member.records.all()
     DualRegistration.objects.filter(member__in=doomed.values("pk"))._raw_delete("default")
     CommunityPost.objects.filter(member__in=doomed.values("pk"))._raw_delete("default")
     WorkUnitPairing.objects.filter(generated=True)._raw_delete("default")

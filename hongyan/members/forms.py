@@ -1,7 +1,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ETHNICITIES, Category, Education, Gender, Plate, Specialty, Status
+from .models import (
+    ETHNICITIES,
+    Category,
+    Education,
+    Gender,
+    Plate,
+    RemovalKind,
+    Specialty,
+    Status,
+)
 from .services import clean_member
 
 
@@ -121,3 +130,26 @@ class PairingForm(forms.Form):
     signed_on = forms.DateField(label=_("签订日期"), required=False)
     contact = forms.CharField(label=_("联系人"), max_length=60, required=False)
     services = forms.CharField(label=_("服务项目"), max_length=200, required=False)
+
+
+class TransferForm(forms.Form):
+    unit = forms.ChoiceField(label=_("迁入的小区"))
+    building = forms.CharField(label=_("楼栋"), required=False, max_length=20)
+    entrance = forms.CharField(label=_("单元"), required=False, max_length=10)
+    room = forms.CharField(label=_("房号"), required=False, max_length=10)
+
+    def __init__(self, *args, homes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.code, label) for u, label in homes]
+
+
+class RemoveForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("移出原因"), choices=RemovalKind.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("说明"),
+        required=False,
+        max_length=200,
+        help_text=_("如转往的党组织、去世日期；原因为“其他”时必填。将记入审计日志。"),
+    )

@@ -725,7 +725,7 @@ def _match_existing(plan: Plan, actor, column_label) -> None:
             index_of[index] = row
     if not index_of:
         return
-    found: dict[str, tuple[int, str]] = {}
+    found: dict[str, tuple[int, bool]] = {}  # index → (member, removed from the register)
     keys = list(index_of)
     # plain SQL: the ORM spends longer compiling 900 parameters than the database answering
     table = connection.ops.quote_name(Member._meta.db_table)
@@ -734,11 +734,12 @@ def _match_existing(plan: Plan, actor, column_label) -> None:
             chunk = keys[start : start + 900]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
-                f"SELECT id, id_number_index FROM {table} WHERE id_number_index IN ({marks})",
+                f"SELECT id, id_number_index, removed_at FROM {table} "
+                f"WHERE id_number_index IN ({marks})",
                 chunk,
             )
-            for pk, index in cursor.fetchall():
-                found[index] = (pk, "")
+            for pk, index, removed_at in cursor.fetchall():
+                found[index] = (pk, removed_at is not None)
     if not found:
         return
     allowed = None
@@ -751,8 +752,18 @@ def _match_existing(plan: Plan, actor, column_label) -> None:
             ).values_list("pk", flat=True)
         )
     refused = []
-    for index, (pk, _path) in found.items():
+    for index, (pk, removed) in found.items():
         row = index_of[index]
+        if removed:
+            plan.add(
+                row.number,
+                column_label("id_number"),
+                _(
+                    "该身份证号码的党员已移出名册（转出、去世等），不能再导入：如其迁回，请联系管理员。"
+                ),
+            )
+            refused.append(row)
+            continue
         if allowed is not None and pk not in allowed:
             plan.add(
                 row.number,

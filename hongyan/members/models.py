@@ -148,6 +148,24 @@ DEFAULT_SPECIALTIES = (
 )
 
 
+class RemovalKind(models.TextChoices):
+    TRANSFERRED_OUT = "transferred_out", _("组织关系转出")
+    DECEASED = "deceased", _("去世")
+    OTHER = "other", _("其他")
+
+
+class RegisterManager(models.Manager):
+    """The register as everyone reads it: members removed from it are gone."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
+class EveryRowManager(models.Manager):
+    """Every row of the register, removed members included (the audit trail, the demo
+    reset, primary keys handed out in bulk)."""
+
+
 class Member(models.Model):
     # home: the most precise unit known (compound, natural village, grid or building),
     # the compound it lies in, then building label, entrance and room as written
@@ -216,7 +234,23 @@ class Member(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # removal from the register (转出, 去世 …): the row stays, for the audit trail, but
+    # `Member.objects` — what every page, API, figure and other app reads — no longer
+    # holds it; `Member.records` (and MemberRecord) hold every row
+    removed_at = models.DateTimeField(_("移出时间"), null=True, blank=True)
+    # database defaults: the bulk inserts (bulk.MEMBER_COLUMNS) leave these out
+    removed_kind = models.CharField(
+        _("移出原因"), max_length=16, choices=RemovalKind.choices, blank=True, db_default=""
+    )
+    removed_reason = models.CharField(_("说明"), max_length=200, blank=True, db_default="")
+    removed_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     scope_path = "unit__path"
+
+    objects = RegisterManager()
+    records = EveryRowManager()
 
     class Meta:
         ordering = ["compound__path", "name", "pk"]
@@ -262,6 +296,16 @@ class Member(models.Model):
     def home_label(self) -> str:
         parts = [self.building, f"{self.entrance}单元" if self.entrance else "", self.room]
         return "".join(p for p in parts if p)
+
+
+class MemberRecord(Member):
+    """Every row of the register, removed members included: key rotation re-encrypts
+    them too (core.pii's registry reads `model.objects`)."""
+
+    objects = models.Manager()
+
+    class Meta:
+        proxy = True
 
 
 class MemberSearchKey(models.Model):

@@ -235,6 +235,21 @@ def _duplicate_id() -> DomainError:
     )
 
 
+def _removed_id(member: Member) -> DomainError:
+    return DomainError(
+        "removed_member",
+        _(
+            "该身份证号码的党员已于 %(date)s 移出名册（%(kind)s），不能重复登记：如其迁回，请联系管理员。"
+        )
+        % {
+            "date": member.removed_at.date().isoformat(),
+            "kind": member.get_removed_kind_display(),
+        },
+        status=409,
+        field="id_number",
+    )
+
+
 @transaction.atomic
 def member_create(
     *, actor, unit: Unit, party_org: PartyOrganization | None = None, **data
@@ -254,10 +269,11 @@ def member_create(
     member.set_id_number(cleaned["id_number"])
     member.set_mobile(cleaned.get("mobile", ""))
     member.party_org = party_org or default_party_org(compound)
-    if Member.objects.filter(
+    same = Member.records.filter(
         id_number_index__in=pii.blind_indexes(cleaned["id_number"], ID_PURPOSE)
-    ).exists():
-        raise _duplicate_id()
+    ).first()
+    if same is not None:
+        raise _removed_id(same) if same.removed_at else _duplicate_id()
     try:
         with transaction.atomic():
             member.save()
@@ -302,7 +318,7 @@ def member_update(
             setattr(member, field, cleaned[field])
             changed.append(field)
     if "id_number" in cleaned and cleaned["id_number"] != member.id_number:
-        others = Member.objects.filter(
+        others = Member.records.filter(
             id_number_index__in=pii.blind_indexes(cleaned["id_number"], ID_PURPOSE)
         ).exclude(pk=member.pk)
         if others.exists():
@@ -322,6 +338,115 @@ def member_update(
         audit.record(
             "member.update", actor=actor, obj=member, unit=member.unit, detail={"fields": changed}
         )
+    return member
+
+
+# --- moving and removing ------------------------------------------------------------------
+
+
+def _end_community_roles(member: Member, *, community: Unit | None = None) -> dict:
+    """A member who moves out of their compound heads nothing there any more; one who
+    leaves `community` (the community they will live in; None: the register) leaves its
+    双报到 too. Returns what ended, for the audit log."""
+    from .models import CommunityPost, DualRegistration
+
+    posts = list(CommunityPost.objects.filter(member=member).values_list("pk", "kind"))
+    CommunityPost.objects.filter(pk__in=[pk for pk, _kind in posts]).delete()
+    ended: dict = {"posts_ended": [kind for _pk, kind in posts]} if posts else {}
+    registration = DualRegistration.objects.filter(member=member).first()
+    if registration is not None and registration.community_id != getattr(community, "pk", None):
+        ended["dual_registration_ended"] = registration.community.code
+        registration.delete()
+    return ended
+
+
+@transaction.atomic
+def member_transfer(
+    *, actor, member: Member, unit: Unit, building: str = "", entrance: str = "", room: str = ""
+) -> Member:
+    """Move a member's home to another compound (or a grid or building in one). Both
+    homes are inside the actor's scope (the callers resolve `unit` with access()). The
+    party organisation follows if it was the old home's default; heads' posts in the old
+    compound end; a 双报到 with the old community ends if the community changes."""
+    _check_can(actor, "member.edit", member.unit)
+    _check_can(actor, "member.edit", unit)
+    compound = home_of(unit)
+    if unit.pk == member.unit_id:
+        raise DomainError("same_home", _("新住址与原住址相同。"), field="unit")
+    values, problems = clean_member(
+        {"building": building, "entrance": entrance, "room": room}, partial=True
+    )
+    _raise_first(problems)
+    if unit.kind == UnitKind.BUILDING and not values.get("building"):
+        values["building"] = unit.name
+    before = {"unit": member.unit.code, "compound": member.compound.code}
+    old_compound, old_default = member.compound, default_party_org(member.compound)
+    member.unit, member.compound = unit, compound
+    for field, value in values.items():
+        setattr(member, field, value)
+    if member.party_org_id is None or member.party_org_id == getattr(old_default, "pk", None):
+        member.party_org = default_party_org(compound)
+    ended = {}
+    if compound.pk != old_compound.pk:
+        ended = _end_community_roles(member, community=compound.parent)
+    member.save()
+    audit.record(
+        "member.transfer",
+        actor=actor,
+        obj=member,
+        unit=unit,
+        detail={"from": before, "to": {"unit": unit.code, "compound": compound.code}, **ended},
+    )
+    return member
+
+
+REMOVAL_REASON_MIN = 4
+
+
+@transaction.atomic
+def member_remove(*, actor, member: Member, kind: str, reason: str = "") -> Member:
+    """Take a member off the register (组织关系转出, 去世, other). The row stays for the
+    audit trail; every list, figure and search stops counting it."""
+    from django.utils import timezone
+
+    from .models import RemovalKind
+
+    _check_can(actor, "member.edit", member.unit)
+    if kind not in RemovalKind.values:
+        raise DomainError(
+            "bad_kind",
+            _("请选择移出原因：%(kinds)s。") % {"kinds": "、".join(map(str, RemovalKind.labels))},
+            status=422,
+            field="kind",
+        )
+    reason = " ".join((reason or "").split())
+    if kind == RemovalKind.OTHER and len(reason) < REMOVAL_REASON_MIN:
+        raise DomainError(
+            "reason_required",
+            _("原因为“其他”时，请写明说明（至少 %(n)d 个字）。") % {"n": REMOVAL_REASON_MIN},
+            status=422,
+            field="reason",
+        )
+    if len(reason) > 200:
+        raise DomainError(
+            "reason_too_long", _("说明不能超过 200 个字。"), status=422, field="reason"
+        )
+    if member.removed_at is not None:
+        raise DomainError("already_removed", _("该党员已移出名册。"), status=409)
+    ended = _end_community_roles(member)
+    member.removed_at, member.removed_kind, member.removed_reason = timezone.now(), kind, reason
+    member.removed_by = actor if getattr(actor, "pk", None) else None
+    member.account = None
+    member.save(
+        update_fields=["removed_at", "removed_kind", "removed_reason", "removed_by", "account"]
+    )
+    audit.record(
+        "member.remove",
+        actor=actor,
+        obj=member,
+        unit=member.unit,
+        detail={"kind": kind, "reason": reason, **ended},
+    )
     return member
 
 

@@ -20,4 +20,6 @@ urlpatterns = [
     path("<int:member_id>/", views.member_detail, name="detail"),
     path("<int:member_id>/edit/", views.member_edit, name="edit"),
     path("<int:member_id>/reveal/", views.member_reveal, name="reveal"),
+    path("<int:member_id>/transfer/", views.member_transfer, name="transfer"),
+    path("<int:member_id>/remove/", views.member_remove, name="remove"),
 ]

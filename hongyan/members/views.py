@@ -17,7 +17,15 @@ from hongyan.core.stepup import has_fresh_step_up, step_up_url
 from hongyan.orgs.models import Unit, UnitKind
 
 from . import excel, importer, imports, selectors, services
-from .forms import ImportForm, MemberForm, PairingForm, PostForm, RevealForm
+from .forms import (
+    ImportForm,
+    MemberForm,
+    PairingForm,
+    PostForm,
+    RemoveForm,
+    RevealForm,
+    TransferForm,
+)
 from .models import (
     Category,
     DualRegistration,
@@ -235,6 +243,74 @@ def member_edit(request, member_id):
         request,
         "members/form.html",
         {"form": form, "title": _("修改党员信息"), "member": member},
+    )
+
+
+# --- moving and removing ------------------------------------------------------------------
+
+
+@login_required
+def member_transfer(request, member_id):
+    """Move a member's home to another compound in the user's scope."""
+    user = request.user
+    member = selectors.member_get(user, member_id, action="member.edit")
+    homes = [(u, label) for u, label in _homes(user) if u.pk != member.compound_id]
+    form = TransferForm(request.POST or None, homes=homes)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        unit = _home_from_code(user, data.pop("unit"))
+        try:
+            services.member_transfer(actor=user, member=member, unit=unit, **data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已将 %(name)s 迁至%(place)s。") % {"name": member.name, "place": unit.name},
+            )
+            return redirect(member)
+    return render(
+        request,
+        "members/form.html",
+        {
+            "form": form,
+            "member": member,
+            "title": _("迁居（转到另一个小区）"),
+            "intro": _(
+                "迁到另一个小区后，此人在原小区担任的楼栋长等职务随之结束；"
+                "迁往其他社区时，双报到需向新社区重新办理。"
+            ),
+        },
+    )
+
+
+@login_required
+def member_remove(request, member_id):
+    """Take a member off the register (转出, 去世, other), with the reason."""
+    user = request.user
+    member = selectors.member_get(user, member_id, action="member.edit")
+    form = RemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_remove(actor=user, member=member, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已将 %(name)s 移出名册。") % {"name": member.name})
+            return redirect(f"{reverse('members:list')}?unit={member.compound.code}")
+    return render(
+        request,
+        "members/form.html",
+        {
+            "form": form,
+            "member": member,
+            "title": _("移出名册"),
+            "intro": _(
+                "移出后，名册、统计和查找中都不再有此人；记录本身保留，供审计查阅。"
+                "此人在社区担任的职务和双报到随之结束。"
+            ),
+            "danger": True,
+        },
     )
 
 
