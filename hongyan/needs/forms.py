@@ -5,7 +5,7 @@ back on the field they name."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import PHOTOS_MAX, TEXT_MAX, Channel, Status
+from .models import PHOTOS_MAX, TEXT_MAX, Channel, DeadlineUnit, Status
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -174,3 +174,37 @@ class TransferForm(forms.Form):
 class MergeForm(forms.Form):
     into = forms.CharField(label=_("合并到（需求编号）"), required=False, max_length=20)
     note = forms.CharField(label=_("备注"), required=False, max_length=500, widget=_text_widget(2))
+
+
+class CategoryForm(forms.Form):
+    code = forms.CharField(
+        label=_("代码"),
+        max_length=40,
+        required=False,
+        help_text=_("小写字母开头，如 heating；也是 Open311 的 service_code，定下后不再改"),
+    )
+    name = forms.CharField(label=_("名称"), max_length=30, required=False)
+    description = forms.CharField(label=_("说明"), max_length=200, required=False)
+    deadline_value = forms.IntegerField(label=_("办理时限"), min_value=1, max_value=720)
+    deadline_unit = forms.ChoiceField(label=_("时限单位"), choices=DeadlineUnit.choices)
+    response_hours = forms.IntegerField(label=_("响应时限（工作小时）"), min_value=1, max_value=720)
+    owner_level = forms.ChoiceField(
+        label=_("默认承办层级"),
+        choices=[
+            ("community", _("社区/村")),
+            ("township", _("街道/乡镇")),
+            ("county", _("旗县区")),
+        ],
+    )
+    specialties = forms.MultipleChoiceField(
+        label=_("相关特长（用于推荐派单对象）"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, specialties, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["specialties"].choices = [(s, s) for s in specialties]
+        if editing:
+            self.fields["code"].disabled = True

@@ -26,6 +26,7 @@ from hongyan.orgs.models import PartyOrganization, Unit, UnitKind
 
 from . import matching, rules, selectors, services
 from .forms import (
+    CategoryForm,
     DispatchForm,
     MergeForm,
     NeedForm,
@@ -502,6 +503,7 @@ def queue(request):
             "has_unit_tab": bool(roots),
             "missing_years": _calendar_warning(user),
             "unread_notices": selectors.notification_list(user, unread=True).count(),
+            "can_categories": bool(visible_paths(user, "need.category")),
         },
     )
 
@@ -759,3 +761,81 @@ def notice_read(request, pk):
         raise Http404(_("没有找到，或不在您的管辖范围内。"))
     services.notification_read(actor=request.user, notification=notice)
     return redirect("needs:notices")
+
+
+# --- categories (a city admin) ------------------------------------------------------------
+
+
+def _managed_city(user) -> Unit:
+    roots = visible_paths(user, "need.category")
+    city = Unit.objects.filter(kind=UnitKind.CITY, path__in=roots).order_by("path").first()
+    if city is None:
+        raise PermissionDenied(_("只有市级管理员可以管理需求类别。"))
+    return city
+
+
+@login_required
+def categories(request):
+    city = _managed_city(request.user)
+    return render(
+        request,
+        "needs/categories.html",
+        {"city": city, "categories": selectors.categories_for(city)},
+    )
+
+
+@login_required
+def category_edit(request, code=None):
+    from hongyan.members.models import Specialty
+
+    city = _managed_city(request.user)
+    current = next((c for c in selectors.categories_for(city) if c.code == code), None)
+    if code is not None and current is None:
+        raise Http404(_("没有这个需求类别。"))
+    initial = {"deadline_value": 5, "deadline_unit": "days", "response_hours": 24, "active": True}
+    if current is not None:
+        initial = {
+            "code": current.code,
+            "name": current.name,
+            "description": current.description,
+            "deadline_value": current.deadline_value,
+            "deadline_unit": current.deadline_unit,
+            "response_hours": current.response_hours,
+            "owner_level": current.owner_level,
+            "specialties": [s.name for s in current.specialties.all()],
+            "active": current.active,
+        }
+    form = CategoryForm(
+        request.POST or None,
+        initial=initial,
+        specialties=list(Specialty.objects.values_list("name", flat=True)),
+        editing=current is not None,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.category_save(
+                actor=request.user,
+                city=city,
+                code=code or data["code"],
+                name=data["name"],
+                description=data["description"],
+                deadline_value=data["deadline_value"],
+                deadline_unit=data["deadline_unit"],
+                response_hours=data["response_hours"],
+                owner_level=data["owner_level"],
+                specialties=data["specialties"],
+                active=data["active"],
+            )
+        except DomainError as exc:
+            _put_error(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("needs:categories")
+    title = _("修改需求类别") if current else _("新增需求类别")
+    return render(
+        request,
+        "needs/category_form.html",
+        {"form": form, "title": title, "city": city, "current": current},
+        status=422 if form.errors else 200,
+    )

@@ -462,3 +462,52 @@ def test_need_page_query_count(tree, bob, helper, login, file_need, django_asser
     client = login(bob)
     with django_assert_max_num_queries(45):
         assert client.get(f"/needs/{need.pk}/").status_code == 200
+
+
+def test_city_admin_manages_categories(tree, alice, login, make_user):
+    from hongyan.needs.models import NeedCategory
+
+    admin = make_user(Role.CITY_ADMIN, "1509")
+    client = login(admin)
+    assert "/needs/categories/" in client.get("/needs/").content.decode()
+    html = client.get("/needs/categories/").content.decode()
+    assert "公共设施" in html and "安全隐患" in html
+    # override a default for the city
+    r = client.post(
+        "/needs/categories/sanitation/",
+        {
+            "name": "环境卫生",
+            "deadline_value": "2",
+            "deadline_unit": "days",
+            "response_hours": "8",
+            "owner_level": "community",
+            "active": "on",
+        },
+    )
+    assert r.status_code == 302
+    own = NeedCategory.objects.get(city__code="1509", code="sanitation")
+    assert own.deadline_value == 2 and own.response_hours == 8
+    # a new one; a bad code is named
+    data = {
+        "code": "Heating!",
+        "name": "供暖",
+        "deadline_value": "24",
+        "deadline_unit": "hours",
+        "response_hours": "2",
+        "owner_level": "community",
+        "specialties": ["水电维修"],
+        "active": "on",
+    }
+    r = client.post("/needs/categories/new/", data)
+    assert (
+        r.status_code == 422
+        and "类别代码" in r.content.decode()
+        and 'value="供暖"' in r.content.decode()
+    )
+    r = client.post("/needs/categories/new/", {**data, "code": "heating"})
+    assert r.status_code == 302
+    heating = NeedCategory.objects.get(code="heating")
+    assert [s.name for s in heating.specialties.all()] == ["水电维修"]
+    # a street admin may not
+    assert login(alice).get("/needs/categories/").status_code == 403
+    assert client.get("/needs/categories/nope/").status_code == 404
