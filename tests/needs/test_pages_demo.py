@@ -36,9 +36,12 @@ def test_a_year_of_needs_mostly_closed_and_rated(generated, bob, login):
         assert need.resolved_at <= need.closed_at and 1 <= need.rating <= 5
         assert need.events.filter(action="rated").exists()
     rates = need_rates(generated.district)
-    assert rates["total"] == needs.filter(unit__path__startswith=generated.district.path).exclude(
-        status=Status.MERGED
-    ).count()
+    assert (
+        rates["total"]
+        == needs.filter(unit__path__startswith=generated.district.path)
+        .exclude(status=Status.MERGED)
+        .count()
+    )
     # bob's queue has the needs of his community
     html = login(bob).get("/needs/").content.decode()
     mine = needs.filter(unit__path__startswith=generated.community_a.path).first()
