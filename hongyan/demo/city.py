@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from hongyan.care.demo import build_demo_care, clear_demo_care, link_demo_care
 from hongyan.core import audit
 from hongyan.core.errors import DomainError
 from hongyan.core.models import ApiToken, Grant, User
@@ -60,6 +61,7 @@ def clear_demo_city():
     communities, every party organisation and cadre assignment, and the demo accounts'
     grants: the demo database is the demo's alone (production refuses to load it)."""
     usernames = [a[0] for a in DEMO_ACCOUNTS]
+    clear_demo_care()  # first: visits point at needs, recipients at posts and units
     clear_demo_needs()  # first: needs point at members and at the units going
     clear_demo_members()
     ApiToken.objects.filter(user__username__in=usernames).delete()
@@ -270,6 +272,11 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         f"居民需求：{needs['needs']} 件（集宁区 {needs['jining']} 件），未办结 {needs['open']} 件，"
         f"超期 {needs['overdue']} 件 / needs: {needs['needs']}"
     )
+    care = build_demo_care(seed, progress)
+    progress(
+        f"关爱走访：{care['recipients']} 名关爱对象（集宁区 {care['jining']} 名，儿童 {care['children']} 名），"
+        f"走访 {care['visits']} 次，超期 {care['overdue']} 人 / care: {care['recipients']} recipients"
+    )
 
 
 def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community, planned_members) -> None:
@@ -377,6 +384,7 @@ def load_demo_city(*, password: str, seed: int = 1509, progress=print) -> dict:
         accounts = create_demo_accounts(password)
         link_demo_account(User.objects.get(username="member"))
         link_demo_needs(User.objects.get(username="resident"), seed)
+        link_demo_care(User.objects.get(username="grid_worker"))
         authenticators = demo_authenticators()
         figures = county_figures()
         audit.record(
