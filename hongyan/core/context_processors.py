@@ -13,6 +13,7 @@ MENU_ACTIONS = {
     "needs": ("need.view", "need.claim", "dual.register_self"),
     "my_needs": ("need.own",),
     "care": ("care.view", "care.visit"),
+    "volunteers": ("volunteer.view",),
 }
 
 

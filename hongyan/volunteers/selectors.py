@@ -30,7 +30,7 @@ from .models import (
 )
 
 
-def _aware(day: date) -> datetime:
+def aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
@@ -279,7 +279,7 @@ def unit_figures(unit: Unit, start: date | None = None, end: date | None = None)
     deeds (approved participations + claimed-and-resolved needs) and services held
     under it. A handful of grouped queries."""
     start, end = period_bounds(start, end)
-    lo, hi = _aware(start), _aware(end + timedelta(days=1))
+    lo, hi = aware(start), aware(end + timedelta(days=1))
     volunteers = Volunteer.objects.filter(unit__path__under=unit.path, active=True)
     in_period = Participation.objects.filter(
         approved_at__isnull=False,
@@ -413,7 +413,7 @@ def approved_services_by_member(member_ids, since) -> dict[int, int]:
         Participation.objects.filter(
             volunteer__member_id__in=member_ids,
             approved_at__isnull=False,
-            service__starts_at__gte=_aware(since),
+            service__starts_at__gte=aware(since),
         )
         .values("volunteer__member_id")
         .annotate(n=Count("pk"))

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from hongyan.core import audit, pii
 from hongyan.core.errors import DomainError
-from hongyan.core.scope import can, roles_at
+from hongyan.core.scope import can
 from hongyan.members.models import Member, Specialty
 from hongyan.orgs.models import Unit, UnitKind
 
@@ -110,7 +110,7 @@ def may_lead(user, service: Service) -> bool:
         and team.leader_id
         and team.leader.account_id
         and team.leader.account_id == getattr(user, "pk", None)
-        and roles_at(user, service.unit.path)
+        and user.is_active
     )
 
 

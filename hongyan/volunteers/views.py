@@ -26,9 +26,15 @@ from .models import Certificate
 def index(request):
     """Upcoming services in the user's area; one's own sign-ups first."""
     user = request.user
-    page = Paginator(selectors.service_list(user, upcoming=True), 20).get_page(
-        request.GET.get("page")
-    )
+    unit = unit_get(user, request.GET["unit"]) if request.GET.get("unit") else None
+    if unit is not None:  # the unit page's figures link here: this year's services there
+        start, _end = selectors.period_bounds(None, None)
+        services_qs = selectors.service_list(user, unit=unit).filter(
+            starts_at__gte=selectors.aware(start)
+        )
+    else:
+        services_qs = selectors.service_list(user, upcoming=True)
+    page = Paginator(services_qs, 20).get_page(request.GET.get("page"))
     volunteer = services.volunteer_of(user)
     mine = []
     if volunteer is not None:
@@ -42,6 +48,7 @@ def index(request):
         "volunteers/index.html",
         {
             "page": page,
+            "unit": unit,
             "mine": mine,
             "volunteer": volunteer,
             "may_publish": bool(visible_paths(user, "volunteer.manage")),
@@ -203,10 +210,12 @@ def service_entry(request, pk):
 
 @login_required
 def team_list(request):
-    page = Paginator(selectors.team_list(request.user), 30).get_page(request.GET.get("page"))
+    unit = unit_get(request.user, request.GET["unit"]) if request.GET.get("unit") else None
+    teams = selectors.team_list(request.user, unit=unit)
+    page = Paginator(teams, 30).get_page(request.GET.get("page"))
     volunteer = services.volunteer_of(request.user)
     mine = set(volunteer.teams.values_list("pk", flat=True)) if volunteer else set()
-    return render(request, "volunteers/teams.html", {"page": page, "mine": mine})
+    return render(request, "volunteers/teams.html", {"page": page, "mine": mine, "unit": unit})
 
 
 @login_required
