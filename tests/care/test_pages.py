@@ -46,7 +46,7 @@ def test_registry_list_filters_and_query_bound(
 
 
 def test_childs_page_for_community_worker_audited_and_404_for_the_grid_worker(
-    login, bob, gw, child
+    login, bob, gw, child, elder
 ):
     before = AuditEntry.objects.filter(action="care.minor.read").count()
     page = login(bob).get(f"/care/recipients/{child.pk}/")
