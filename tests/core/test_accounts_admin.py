@@ -296,3 +296,14 @@ def test_the_demo_makes_the_three_administrators_with_authenticators(db):
     code = f"{totp(b32decode(secrets['audit_admin'])):06d}"
     ok = token(username="audit_admin", password="Demo-Accounts-2026", totp=code)
     assert ok.status_code == 200
+
+
+def test_an_administrator_sees_only_accounts_in_their_subtree(make_user, bob, charlie):
+    fengzhen_sysadmin = make_user(Role.SYSTEM_ADMIN, "150981", username="fz_sysadmin")
+    client = admin_client(fengzhen_sysadmin)
+    listing = client.get("/accounts/").content.decode()
+    assert "fz_sysadmin" in listing and "bob" not in listing and "charlie" not in listing
+    assert client.get("/accounts/detail/?username=bob").status_code == 404
+    assert client.post("/accounts/detail/?username=bob", {"action": "disable"}).status_code == 404
+    bob.refresh_from_db()
+    assert bob.is_active
