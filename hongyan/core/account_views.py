@@ -32,11 +32,12 @@ def safe_next(request, url: str) -> str:
     return url if url and url_has_allowed_host_and_scheme(url, {request.get_host()}) else ""
 
 
-def complete_login(request, user, *, second_factor: bool) -> None:
-    """Sign the user in: a new session key, its start time, and after a TOTP a step-up."""
+def complete_login(request, user, *, second_factor: bool, totp: bool = False) -> None:
+    """Sign the user in: a new session key, its start time, and after a TOTP (not a
+    recovery code) a step-up."""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     accounts.mark_signed_in(request, second_factor=second_factor)
-    if second_factor:
+    if totp:
         stepup.mark_step_up(request)
 
 
@@ -68,11 +69,11 @@ def login_verify(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = "".join(form.cleaned_data["code"].split())
-        codes = None
+        codes, used_totp = None, not enrolled or code.isdigit()
         try:
             if not enrolled:
                 codes = services.totp_enrol_confirm(actor=user, code=code)
-            elif code.isdigit():
+            elif used_totp:
                 factors.totp_verify(user, code, purpose="auth.login_totp")
             elif not factors.recovery_code_use(user, code):
                 raise DomainError("recovery_invalid", _("恢复码不正确，或已经用过。"))
@@ -81,7 +82,7 @@ def login_verify(request):
         else:
             next_url = pending.get("next") or ""
             request.session.pop(PENDING, None)
-            complete_login(request, user, second_factor=True)
+            complete_login(request, user, second_factor=True, totp=used_totp)
             if codes:
                 request.session[RECOVERY_CODES] = codes
                 return redirect("core:recovery_codes")

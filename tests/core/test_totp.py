@@ -114,6 +114,7 @@ def test_a_recovery_code_signs_in_once(client, sysadmin, password):
     password_step(client, sysadmin, password)
     assert client.post("/login/verify/", {"code": codes[0]}).status_code == 302
     assert factors.recovery_codes_left(sysadmin) == 9
+    assert stepup.SESSION_KEY not in client.session  # a recovery code is no step-up
     again = Client()
     password_step(again, sysadmin, password)
     response = again.post("/login/verify/", {"code": codes[0]})
