@@ -167,3 +167,48 @@ def test_need_from_phone_to_rating(browser, live_server, world, shot):
     no_sideways_scroll(worker)
     shot(worker, "needs-phone-06-rates")
     assert refused == []
+
+
+def test_every_needs_page_fits_a_phone(browser, live_server, world, shot):
+    """The other pages at 375 px: no sideways scrolling, nothing refused by the CSP."""
+    from hongyan.needs import services
+    from hongyan.needs.models import Channel, NeedCategory
+    from hongyan.needs.sweeps import notify_once
+
+    base = live_server.url
+    community = Unit.objects.get(code="150902001001")
+    account("cityadm", "市管理员", Role.CITY_ADMIN, Unit.objects.get(code="1509"))
+    account("jumin", "钱阿姨", Role.RESIDENT, world["building"])
+    need = services.need_file(
+        actor=None,
+        channel=Channel.PUBLIC_WEB,
+        category=NeedCategory.objects.get(city=None, code="safety_hazard"),
+        unit=world["building"],
+        text="消防通道被电动车堵死了，" * 8,
+        resident_name="李大妈",
+        resident_mobile="13812345678",
+    )
+    notify_once(need=need, kind="warn", level=0, unit=community, message="临近期限")
+    refused: list[str] = []
+    pages = {
+        "cityadm": [
+            "/needs/",
+            "/needs/notices/",
+            "/needs/categories/",
+            "/needs/categories/sanitation/",
+            "/needs/new/",
+            "/workdays/?year=2027",
+            f"/needs/{need.pk}/",
+        ],
+        "jumin": ["/needs/mine/", "/needs/mine/new/"],
+    }
+    for username, paths in pages.items():
+        page = phone(browser, refused)
+        log_in(page, base, username)
+        for path in paths:
+            page.goto(base + path)
+            assert page.locator("main h1").count() == 1, path
+            no_sideways_scroll(page)
+            name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "root"
+            shot(page, f"needs-phone-{username}-{name}")
+    assert refused == []
