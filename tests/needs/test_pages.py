@@ -511,3 +511,17 @@ def test_city_admin_manages_categories(tree, alice, login, make_user):
     # a street admin may not
     assert login(alice).get("/needs/categories/").status_code == 403
     assert client.get("/needs/categories/nope/").status_code == 404
+
+
+def test_pages_in_english(tree, bob, login, file_need):
+    need = file_need()
+    client = Client()
+    client.cookies["django_language"] = "en"
+    html = client.get("/report/").content.decode()
+    assert "Report a need" in html and "居民随手报" not in html
+    r = client.post("/report/", public_post(tree, text="", resident_mobile="123"))
+    assert "Please write what the need is." in r.content.decode()
+    staff = login(bob)
+    staff.cookies["django_language"] = "en"
+    html = staff.get(f"/needs/{need.pk}/").content.decode()
+    assert "Timeline" in html and "Next step" in html
