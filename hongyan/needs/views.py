@@ -59,8 +59,6 @@ STEP_FORMS = {
     "merge": MergeForm,
     "reject": RejectForm,
 }
-# steps a resident or member never sees as buttons on the staff page
-STAFF_ONLY = {"join"}
 
 
 # --- helpers --------------------------------------------------------------------------
