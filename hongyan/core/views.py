@@ -81,7 +81,10 @@ HOME_KINDS = (UnitKind.COMPOUND, UnitKind.BUILDING)
 
 @login_required
 def home(request):
-    """The figures of each unit the user holds a grant on."""
+    """The figures of each unit the user holds a grant on; the three administrators (who
+    see no figures) get their tools instead."""
+    if services.second_factor_required(request.user):
+        return render(request, "core/admin_home.html")
     cards = []
     units = org_selectors.unit_roots(request.user)
     child_counts = org_selectors.unit_child_counts(units)

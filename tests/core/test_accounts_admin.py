@@ -307,3 +307,10 @@ def test_an_administrator_sees_only_accounts_in_their_subtree(make_user, bob, ch
     assert client.post("/accounts/detail/?username=bob", {"action": "disable"}).status_code == 404
     bob.refresh_from_db()
     assert bob.is_active
+
+
+def test_administrators_land_on_their_tools(sysadmin, auditor):
+    html = admin_client(sysadmin).get("/").content.decode()
+    assert 'href="/accounts/"' in html and "个下级单位" not in html
+    html = admin_client(auditor).get("/").content.decode()
+    assert 'href="/audit/"' in html and 'href="/accounts/"' not in html

@@ -77,6 +77,9 @@ def test_administrators_sign_in_with_a_totp(browser, live_server, demo_city, sho
     shot(page, "phone-totp-02-recovery-codes")
     page.get_by_role("link", name="我已保存，继续").click()
     page.wait_for_url(f"{base}/")
+    page.locator("#admin-tools").wait_for()  # the administrators' home: their tools
+    no_sideways_scroll(page, PHONE)
+    shot(page, "phone-totp-02b-admin-home")
     page.goto(f"{base}/audit/")
     page.get_by_role("heading", name="审计日志").wait_for()
     assert "auth.totp_enrol" in page.inner_text("body")
