@@ -6,6 +6,7 @@ adding to it. 集宁区 reproduces the source's figure: 734 compound branches co
 more than 95% of its compounds."""
 
 import random
+import time
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -30,6 +31,11 @@ from hongyan.orgs.models import (
     UnitKind,
 )
 from hongyan.orgs.selectors import coverage_of
+from hongyan.volunteers.demo import (
+    build_demo_volunteers,
+    clear_demo_volunteers,
+    link_demo_volunteers,
+)
 
 from . import names
 
@@ -63,6 +69,7 @@ def clear_demo_city():
     usernames = [a[0] for a in DEMO_ACCOUNTS]
     clear_demo_care()  # first: visits point at needs, recipients at posts and units
     clear_demo_needs()  # first: needs point at members and at the units going
+    clear_demo_volunteers()  # volunteers point at members and units
     clear_demo_members()
     ApiToken.objects.filter(user__username__in=usernames).delete()
     Grant.objects.filter(unit__depth__gte=5).delete()
@@ -277,6 +284,13 @@ def build_demo_city(seed: int, progress=lambda _msg: None) -> None:
         f"关爱走访：{care['recipients']} 名关爱对象（集宁区 {care['jining']} 名，儿童 {care['children']} 名），"
         f"走访 {care['visits']} 次，超期 {care['overdue']} 人 / care: {care['recipients']} recipients"
     )
+    started = time.monotonic()
+    vol = build_demo_volunteers(seed, progress)
+    progress(
+        f"志愿服务：{vol['teams']} 支服务队，{vol['volunteers']} 名志愿者，{vol['services']} 次服务，"
+        f"察右后旗今年 {vol['chayouhou_this_year']} 人次（{time.monotonic() - started:.1f} s）"
+        f" / volunteers: {vol['teams']} teams, {vol['services']} services"
+    )
 
 
 def _division_orgs(b: _Builder, divisions: dict[str, Unit], by_community, planned_members) -> None:
@@ -385,6 +399,7 @@ def load_demo_city(*, password: str, seed: int = 1509, progress=print) -> dict:
         link_demo_account(User.objects.get(username="member"))
         link_demo_needs(User.objects.get(username="resident"), seed)
         link_demo_care(User.objects.get(username="grid_worker"))
+        link_demo_volunteers(User.objects.get(username="member"))
         authenticators = demo_authenticators()
         figures = county_figures()
         audit.record(
