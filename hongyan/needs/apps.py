@@ -32,4 +32,15 @@ class NeedsConfig(AppConfig):
             index_purpose=MOBILE_PURPOSE,
         )
 
+        from django.db.models.signals import post_migrate
+
         from . import services, sweeps  # noqa: F401  (registers sweeps and the 办实事 source)
+
+        # after `migrate`, and after a test database's `flush`: the defaults are there
+        post_migrate.connect(_seed_after_migrate, sender=self, dispatch_uid="needs_categories")
+
+
+def _seed_after_migrate(sender, apps=None, using="default", **kwargs):
+    from .seed import ensure_default_categories
+
+    ensure_default_categories(apps, using=using)

@@ -120,3 +120,18 @@ def test_notifications_reach_the_handler_and_the_unit(api, alice, bob, helper, c
     assert api(charlie).post(f"/api/v1/needs/notifications/{notice_id}/read").status_code == 404
     assert api(helper).post(f"/api/v1/needs/notifications/{notice_id}/read").status_code == 204
     assert api(helper).get("/api/v1/needs/notifications", {"unread": "true"}).json()["count"] == 0
+
+
+def test_defaults_come_back_after_a_flush_but_edits_stay(city_admin):
+    from hongyan.needs.seed import ensure_default_categories
+
+    NeedCategory.objects.filter(code="other", city=None).delete()
+    NeedCategory.objects.filter(code="policy", city=None).update(deadline_value=9, active=False)
+    assert ensure_default_categories() == 1
+    assert set(NeedCategory.objects.filter(city=None).values_list("code", flat=True)) == (
+        DEFAULT_CODES
+    )
+    policy = NeedCategory.objects.get(code="policy", city=None)
+    assert (policy.deadline_value, policy.active) == (9, False)
+    assert ensure_default_categories() == 0
+    assert NeedCategory.objects.get(code="public_facilities").specialties.count() == 2
