@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from hongyan.core.errors import DomainError
 
@@ -27,7 +28,7 @@ def chromium_path() -> str | None:
 def html_to_pdf(html: str) -> bytes:
     binary = chromium_path()
     if binary is None:
-        raise DomainError("no_printer", "没有找到 chromium，无法生成 PDF。", status=503)
+        raise DomainError("no_printer", _("没有找到 chromium，无法生成 PDF。"), status=503)
     with tempfile.TemporaryDirectory(prefix="hy-cert-") as tmp:
         page, out = Path(tmp) / "certificate.html", Path(tmp) / "certificate.pdf"
         page.write_text(html, encoding="utf-8")
