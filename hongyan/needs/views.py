@@ -371,6 +371,9 @@ def my_needs(request):
     mine = (
         selectors.need_queryset(user)
         .filter(Q(resident_account=user))
+        .select_related(None)
+        .select_related("category", "unit")
+        .only(*ROW_FIELDS)
         .order_by("-created_at", "-pk")
     )
     page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -442,6 +445,16 @@ def need_new(request):
 
 
 TABS = ("unit", "mine", "claimable")
+ROW_FIELDS = (
+    "reference",
+    "status",
+    "text",
+    "channel",
+    "created_at",
+    "deadline",
+    "category__name",
+    "unit__name",
+)
 
 
 @login_required
@@ -479,7 +492,9 @@ def queue(request):
         q=filters.get("q", ""),
         mine=tab == "mine",
         claimable=tab == "claimable",
-    ).select_related("category", "unit")
+    )
+    # the rows show these only: no need to join the handler, assignee and owner
+    needs = needs.select_related(None).select_related("category", "unit").only(*ROW_FIELDS)
     page = Paginator(needs, PAGE_SIZE).get_page(params.get("page"))
     counts = selectors.need_queue_counts(user, unit) if unit is not None else None
     keep = params.copy()
