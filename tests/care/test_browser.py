@@ -11,6 +11,7 @@ from django.apps import apps as django_apps
 from django.utils import timezone
 
 from hongyan.core.roles import Role
+from tests.browser import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
@@ -139,4 +140,56 @@ def test_grid_worker_visits_and_raises_a_need_on_a_phone(browser, live_server, w
     assert reference in page.locator("main").inner_text()
     shot(page, "care-phone-05-need")
     assert not refused, refused
+    context.close()
+
+
+def test_community_worker_reads_the_register_and_the_unit_panel_on_a_phone(
+    browser, live_server, world, shot
+):
+    from hongyan.care import services
+    from hongyan.care.models import CareGroup
+    from hongyan.core.models import AuditEntry, User
+
+    admin = User.objects.get(username="enhe_admin")
+    today = timezone.localdate()
+    child = services.recipient_create(
+        actor=admin,
+        unit=world["today_one"].unit,
+        group=CareGroup.objects.get(code="left_behind_child"),
+        name="刘小雨",
+        birth_date=today.replace(year=today.year - 8),
+        guardian_name="刘奶奶",
+        guardian_relation="祖母",
+        consent_on=today,
+        consent_method="written",
+    )
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "enhe_admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/care/recipients/")
+    table = page.locator("[data-test=recipients]")
+    assert "刘**" in table.inner_text() and "刘小雨" not in table.inner_text()
+    assert "周福" in table.inner_text()
+    shot(page, "care-phone-06-register")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the register is {overflow}px wider than the phone"
+
+    before = AuditEntry.objects.filter(action="care.minor.read").count()
+    page.goto(f"{live_server.url}/care/recipients/{child.pk}/")
+    assert "刘小雨" in page.locator("h1").inner_text()
+    assert "刘奶奶" in page.locator("[data-test=guardian]").inner_text()
+    assert AuditEntry.objects.filter(action="care.minor.read").count() == before + 1
+    shot(page, "care-phone-07-child")
+
+    page.goto(f"{live_server.url}/units/150902001001/#care")
+    panel = page.locator("#care")
+    assert "超期未走访（1 人）" in panel.inner_text() and "周福" in panel.inner_text()
+    panel.screenshot(path=str(ARTIFACTS / "care-phone-08-unit-panel.png"))
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the unit page is {overflow}px wider than the phone"
     context.close()
