@@ -257,3 +257,21 @@ def test_figures_and_groups(api, bob, alice, elder, child, gw, tree, make_user, 
         "/api/v1/care-groups/other", '{"interval_days": 14}', content_type="application/json"
     )
     assert put.status_code == 200 and put.json()["interval_days"] == 14
+
+
+def test_lists_take_a_fixed_number_of_queries(
+    api, bob, gw, make_recipient, django_assert_max_num_queries
+):
+    from hongyan.care import services
+
+    for i in range(15):
+        r = make_recipient(name=f"老人{i}", mobile=f"1390000{i:04d}", visitor_user=gw)
+        services.visit_log(actor=gw, recipient=r, wellbeing="good")
+    client = api(bob)
+    with django_assert_max_num_queries(10):
+        body = client.get("/api/v1/care-recipients").json()
+    assert body["count"] == 15
+    with django_assert_max_num_queries(10):
+        assert client.get("/api/v1/visits").json()["count"] == 15
+    with django_assert_max_num_queries(10):
+        assert len(api(gw).get("/api/v1/visits/due?mine=false").json()["soon"]) == 0
