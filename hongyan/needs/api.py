@@ -250,7 +250,8 @@ class SimilarOut(Schema):
 
 
 class CandidateOut(Schema):
-    member_id: int
+    member_id: int | None = Field(description="党员（双报到）；居民志愿者为空")
+    volunteer_id: int | None = Field(None, description="志愿者（hongyan/volunteers）")
     name: str
     compound: str
     home: str
@@ -597,15 +598,24 @@ def need_detail(request, pk: int):
 @router.get(
     "/needs/{pk}/candidates",
     response={200: list[CandidateOut], **ERRORS},
-    summary="推荐派单对象：特长相符、住得近、手头事少的双报到党员（附理由）",
+    summary="推荐派单对象：特长相符、住得近、手头事少的双报到党员和居民志愿者（附理由）",
 )
 def need_candidate_list(request, pk: int, limit: int = 10):
+    from hongyan.volunteers.selectors import need_volunteer_candidates
+
     need = selectors.need_access(request.user, pk, "dispatch")
+    limit = max(1, min(limit, 50))
+    members = matching.need_candidates(need, limit=limit)
+    # residents who volunteer (not on the member register), ranked by the same function
+    volunteers = need_volunteer_candidates(need, limit=limit)
+    ranked = sorted(members + volunteers, key=lambda c: c.score)[:limit]
+    is_member = {id(c) for c in members}
     return [
         {
-            "member_id": c.member.pk,
+            "member_id": c.member.pk if id(c) in is_member else None,
+            "volunteer_id": None if id(c) in is_member else c.member.pk,
             "name": c.member.name,
-            "compound": c.member.compound.name,
+            "compound": c.member.compound.name if c.member.compound_id else "",
             "home": c.member.unit.name,
             "specialties": [s.name for s in c.member.specialties.all()],
             "matched": c.matched,
@@ -613,7 +623,7 @@ def need_candidate_list(request, pk: int, limit: int = 10):
             "load": c.load,
             "reason": c.reason,
         }
-        for c in matching.need_candidates(need, limit=max(1, min(limit, 50)))
+        for c in ranked
     ]
 
 
