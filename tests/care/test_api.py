@@ -275,3 +275,40 @@ def test_lists_take_a_fixed_number_of_queries(
         assert client.get("/api/v1/visits").json()["count"] == 15
     with django_assert_max_num_queries(10):
         assert len(api(gw).get("/api/v1/visits/due?mine=false").json()["soon"]) == 0
+
+
+def test_a_compound_head_visits_the_people_assigned_to_their_post(
+    api, alice, bob, tree, make_user, make_recipient, elder, today
+):
+    from hongyan.members import services as member_services
+
+    from .conftest import make_id
+
+    account = make_user(Role.PARTY_MEMBER, tree.compound_a, username="head_member")
+    member = member_services.member_create(
+        actor=alice, unit=tree.building_a, name="孟楼长", id_number=make_id(401, date(1960, 1, 1))
+    )
+    member.account = account
+    member.save(update_fields=["account"])
+    post = member_services.post_assign(
+        actor=alice, member=member, kind="compound_head", unit=tree.compound_a
+    )
+    mine = make_recipient(  # monthly, registered 25 days ago: due within the week
+        name="冯奶奶", visitor_post=post, registered_on=today - timedelta(days=25)
+    )
+    client = api(account)
+    due = client.get("/api/v1/visits/due").json()
+    assert [r["id"] for r in due["soon"] + due["today"] + due["overdue"]] == [mine.pk]
+    r = client.post("/api/v1/visits", {"recipient": mine.pk, "wellbeing": "good"})
+    assert r.status_code == 201, r.json()
+    # someone else in the same compound is not theirs: not there at all
+    assert (
+        client.post("/api/v1/visits", {"recipient": elder.pk, "wellbeing": "good"}).status_code
+        == 404
+    )
+    # a post in another community cannot be chosen
+    r = api(bob).post(
+        "/api/v1/care-recipients",
+        {"unit": tree.building_a.code, "group": "other", "name": "某人", "visitor_post": 999999},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "visitor_post"
