@@ -312,3 +312,27 @@ def test_a_compound_head_visits_the_people_assigned_to_their_post(
         {"unit": tree.building_a.code, "group": "other", "name": "某人", "visitor_post": 999999},
     )
     assert r.status_code == 422 and r.json()["field"] == "visitor_post"
+
+
+def test_a_volunteer_team_visits_the_people_assigned_to_it(
+    api, bob, tree, make_user, make_recipient, today
+):
+    from hongyan.volunteers.models import Team, TeamKind, TeamMembership, Volunteer
+
+    account = make_user(Role.RESIDENT, tree.building_a, username="vol")
+    volunteer = Volunteer.objects.create(unit=tree.building_a, name="暖心志愿者", account=account)
+    kind = TeamKind.objects.first()
+    team = Team.objects.create(name="暖心小分队", kind=kind, unit=tree.community_a)
+    TeamMembership.objects.create(team=team, volunteer=volunteer)
+    far = Team.objects.create(name="龙湾先锋队", kind=kind, unit=tree.community_b)
+    r = make_recipient(name="蒋爷爷", visitor_team=team, registered_on=today - timedelta(days=30))
+    client = api(account)
+    assert [x["id"] for x in client.get("/api/v1/visits/due").json()["today"]] == [r.pk]
+    assert (
+        client.post("/api/v1/visits", {"recipient": r.pk, "wellbeing": "good"}).status_code == 201
+    )
+    bad = api(bob).post(
+        "/api/v1/care-recipients",
+        {"unit": tree.building_a.code, "group": "other", "name": "某人", "visitor_team": far.pk},
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "visitor_team"
