@@ -174,3 +174,58 @@ def test_progress_page_polls_until_done(browser, live_server, worker, settings, 
     )
     page.get_by_role("button", name="确认导入").wait_for()
     assert "12000" in page.inner_text("#import-summary")
+
+
+def test_worker_moves_and_removes_a_member_on_a_phone(browser, live_server, worker):
+    """On a phone: a community worker moves a member to another compound, then removes
+    another one (去世) with a note; the register no longer lists them."""
+    from hongyan.members import services
+    from hongyan.members.models import Member
+    from hongyan.orgs import services as org_services
+    from hongyan.orgs.models import Unit, UnitKind
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    community = Unit.objects.get(code="150902001001")
+    old = org_services.unit_create_child(
+        actor=worker, parent=community, kind=UnitKind.COMPOUND, name="恩和花园"
+    )
+    new = org_services.unit_create_child(
+        actor=worker, parent=community, kind=UnitKind.COMPOUND, name="御景华府"
+    )
+    liang = services.member_create(
+        actor=worker, unit=old, name="梁艳荣", id_number="150902196203101007"
+    )
+    from .conftest import make_id
+
+    gao = services.member_create(actor=worker, unit=old, name="高娃", id_number=make_id(seq=186))
+    page = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN").new_page()
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", "enhe_worker")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/members/{liang.pk}/")
+    page.get_by_role("link", name="迁居").click()
+    page.select_option("select[name=unit]", new.code)
+    page.fill("input[name=building]", "3号楼")
+    page.fill("input[name=room]", "502")
+    page.screenshot(path=str(ARTIFACTS / "members-06-transfer-375.png"), full_page=True)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("已将 梁艳荣 迁至御景华府").wait_for()
+    assert "御景华府 3号楼502" in page.inner_text("main")
+
+    page.goto(f"{base}/members/{gao.pk}/")
+    page.get_by_role("link", name="移出名册").click()
+    page.get_by_label("其他").check()
+    page.get_by_role("button", name="确认移出").click()
+    page.get_by_text("至少 4 个字").wait_for()  # "other" needs a reason
+    page.get_by_label("去世").check()
+    page.fill("input[name=reason]", "2026年11月病故")
+    page.screenshot(path=str(ARTIFACTS / "members-07-remove-375.png"), full_page=True)
+    page.get_by_role("button", name="确认移出").click()
+    page.get_by_text("已将 高娃 移出名册").wait_for()
+    rows = page.inner_text("#member-rows")
+    assert "高娃" not in rows and "梁艳荣" not in rows  # the list is of 恩和花园 now
+    assert Member.records.get(pk=gao.pk).removed_kind == "deceased"
