@@ -192,4 +192,13 @@ def test_community_worker_reads_the_register_and_the_unit_panel_on_a_phone(
     panel.screenshot(path=str(ARTIFACTS / "care-phone-08-unit-panel.png"))
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the unit page is {overflow}px wider than the phone"
+
+    # the same register on a desk: a table, filters in a row
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/care/recipients/")
+    assert page.locator("[data-test=recipients] thead").is_visible()
+    shot(page, "care-desk-01-register")
+    page.goto(f"{live_server.url}/care/?tab=area")
+    assert "周福" in page.locator("[data-test=overdue]").inner_text()
+    shot(page, "care-desk-02-area")
     context.close()
