@@ -15,12 +15,14 @@ from django.views.decorators.http import require_POST
 
 from hongyan.core.errors import DomainError
 from hongyan.core.models import Grant
+from hongyan.core.ratelimit import rate_limit
 from hongyan.core.roles import roles_for
 from hongyan.core.scope import visible_paths
+from hongyan.core.stepup import has_fresh_step_up, step_up_url
 from hongyan.orgs.models import Unit
 
 from . import selectors, services
-from .forms import ListFilterForm, RaiseNeedForm, RecipientForm, VisitForm
+from .forms import ListFilterForm, RaiseNeedForm, RecipientForm, RevealForm, VisitForm
 from .models import FINDING_CATEGORY, CareRecipient
 from .services import PLACE_KINDS, today
 
@@ -275,14 +277,13 @@ def recipient_edit(request, pk):
     )
 
 
-@login_required
-def recipient_detail(request, pk):
+def _detail(request, r, *, reveal_form=None, revealed=None):
     user = request.user
-    r = selectors.recipient_access(user, pk)
     day = today()
     if r.is_minor(day):
         services.minor_read(actor=user, recipient=r, how="page")
-    return render(
+    may_reveal = selectors.may(user, r, "reveal")
+    response = render(
         request,
         "care/detail.html",
         {
@@ -292,8 +293,37 @@ def recipient_detail(request, pk):
             "visits": r.visits.select_related("need")[:30],
             "may_visit": selectors.may(user, r, "visit"),
             "may_edit": selectors.may(user, r, "edit"),
+            "reveal_form": (reveal_form or RevealForm()) if may_reveal else None,
+            "revealed": revealed,
         },
     )
+    if revealed:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def recipient_detail(request, pk):
+    return _detail(request, selectors.recipient_access(request.user, pk))
+
+
+@login_required
+@rate_limit(("reveal_user", "user"))
+def recipient_reveal(request, pk):
+    """POST reveals one value once (a reason, a fresh TOTP step-up, audited)."""
+    r = selectors.recipient_access(request.user, pk, "reveal")
+    form = RevealForm(request.POST or None)
+    revealed = None
+    if request.method == "POST" and form.is_valid():
+        if not has_fresh_step_up(request):  # a fresh TOTP first (core.stepup)
+            return redirect(step_up_url(request.path))
+        try:
+            value = services.recipient_reveal(actor=request.user, recipient=r, **form.cleaned_data)
+        except DomainError as exc:
+            _put_error(form, exc)
+        else:
+            revealed = {"field": form.cleaned_data["field"], "value": value}
+    return _detail(request, r, reveal_form=form, revealed=revealed)
 
 
 # --- visits -------------------------------------------------------------------------------

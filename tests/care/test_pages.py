@@ -139,3 +139,23 @@ def test_unit_page_panel_shows_figures_and_overdue(login, bob, gw, elder, child,
     assert 'id="care"' in html and "王奶奶" in html and "超期未走访（1 人）" in html
     head = make_user(Role.BUILDING_HEAD, tree.building_a, username="head")
     assert 'id="care"' not in login(head).get(f"/units/{tree.building_a.code}/").content.decode()
+
+
+def test_reveal_on_the_page_needs_a_step_up_and_a_reason(login, bob, gw, elder, stepped_up):
+    client = login(bob)
+    assert "查看完整身份证号或电话" in client.get(f"/care/recipients/{elder.pk}/").content.decode()
+    url = f"/care/recipients/{elder.pk}/reveal/"
+    r = client.post(url, {"field": "mobile", "reason": "核对高龄补贴"})
+    assert r.status_code == 302 and "/step-up/" in r["Location"]
+    stepped_up(client)
+    r = client.post(url, {"field": "mobile", "reason": "x"})
+    assert "13800001234" not in r.content.decode() and "请写明查看原因" in r.content.decode()
+    r = client.post(url, {"field": "mobile", "reason": "核对高龄补贴"})
+    assert "13800001234" in r.content.decode() and r["Cache-Control"] == "no-store"
+    assert AuditEntry.objects.filter(action="care.recipient.reveal").count() == 1
+    # a grid worker has no reveal form and may not post one
+    assert (
+        "查看完整身份证号或电话"
+        not in login(gw).get(f"/care/recipients/{elder.pk}/").content.decode()
+    )
+    assert login(gw).post(url, {"field": "mobile", "reason": "核对高龄补贴"}).status_code == 403
