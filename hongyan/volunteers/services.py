@@ -333,7 +333,7 @@ def service_publish(
 
 def _locked(service: Service) -> Service:
     return (
-        Service.objects.select_for_update()
+        Service.objects.select_for_update(of=("self",))
         .select_related("unit", "team", "team__leader")
         .get(pk=service.pk)
     )
