@@ -553,7 +553,7 @@ def certificate_issue(request, pk: int):
     summary="志愿服务统计：志愿者、活跃志愿者、时长、件数、开展服务次数",
 )
 def unit_figures(request, code: str, start: date | None = None, end: date | None = None):
-    unit = unit_get(request.user, code)
+    unit = unit_get(request.user, code, action="volunteer.record")
     if start and end and end < start:
         raise DomainError("invalid", _("结束日期须不早于开始日期。"), 422, "end")
     return selectors.unit_figures(unit, start, end)

@@ -195,9 +195,13 @@ def test_candidates_for_a_service(api, bob, team, leader, resident, tree, charli
     assert api(charlie).get(f"/api/v1/services/{sid}/candidates").status_code == 404
 
 
-def test_figures_api(api, bob, charlie, tree):
+def test_figures_api(api, bob, charlie, tree, resident):
     r = api(bob).get(f"/api/v1/units/{tree.community_a.code}/volunteer-figures")
     assert r.status_code == 200 and r.json()["deeds"] == 0
+    assert (
+        api(resident).get(f"/api/v1/units/{tree.building_a.code}/volunteer-figures").status_code
+        == 403
+    )
     assert (
         api(charlie).get(f"/api/v1/units/{tree.community_a.code}/volunteer-figures").status_code
         == 404
@@ -223,3 +227,25 @@ def test_register_volunteer(api, bob, charlie, tree):
     assert r.status_code == 422 and r.json()["field"] == "name"
     r = api(charlie).post("/api/v1/volunteers", {"unit": tree.building_a.code, "name": "x"})
     assert r.status_code == 422 and r.json()["field"] == "unit"
+
+
+def test_lists_take_a_fixed_number_of_queries(
+    api, bob, team, publish, leader, tree, django_assert_max_num_queries
+):
+    from hongyan.volunteers import services
+
+    for i in range(5):
+        publish(title=f"服务{i}")
+        services.team_create(
+            actor=bob,
+            unit=tree.community_a,
+            name=f"队{i}",
+            kind=team.kind,
+            leader=leader,
+            skill_ids=[skill("法律").pk],
+        )
+    client = api(bob)
+    with django_assert_max_num_queries(12):
+        assert client.get("/api/v1/services").json()["count"] == 5
+    with django_assert_max_num_queries(12):
+        assert client.get("/api/v1/volunteer-teams").json()["count"] == 6
