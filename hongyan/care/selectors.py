@@ -184,10 +184,16 @@ def due_list(user, *, mine: bool = True, unit: Unit | None = None, day=None, lim
     return out
 
 
-def reminders_for(user, limit=20):
+def reminders_for(user, *, area: bool = False, limit: int = 20):
+    """The worker's unread reminders for the user; with `area`, also those for nobody in
+    particular (recipients without a visitor's account) in the places they may edit —
+    never about anyone they may not see (a child, for most)."""
+    q = Q(user=user)
+    if area:
+        q |= Q(user__isnull=True) & _under_any(visible_paths(user, "care.edit"))
     return (
-        CareReminder.objects.filter(user=user, read_at__isnull=True)
-        .select_related("recipient")
+        CareReminder.objects.filter(q, read_at__isnull=True)
+        .filter(recipient__in=recipient_queryset(user).values("pk"))
         .order_by("-due_on", "-pk")[:limit]
     )
 

@@ -141,7 +141,7 @@ def visits(request):
             "tab": tab,
             "has_area": has_area,
             "today": today(),
-            "reminders": selectors.reminders_for(user),
+            "reminders": selectors.reminders_for(user, area=tab == "area"),
             "can_register": bool(visible_paths(user, "care.edit")),
         },
     )

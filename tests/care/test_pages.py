@@ -159,3 +159,23 @@ def test_reveal_on_the_page_needs_a_step_up_and_a_reason(login, bob, gw, elder, 
         not in login(gw).get(f"/care/recipients/{elder.pk}/").content.decode()
     )
     assert login(gw).post(url, {"field": "mobile", "reason": "核对高龄补贴"}).status_code == 403
+
+
+def test_reminders_on_the_phone_list(login, bob, gw, elder, child, make_recipient, today):
+    from datetime import timedelta
+
+    from hongyan.care.sweeps import remind_due_visits
+
+    nobody = make_recipient(name="无人走访的", registered_on=today - timedelta(days=40))
+    assert remind_due_visits() == 2  # elder (gw's account) and nobody (for the place)
+    mine = login(gw).get("/care/").content.decode()
+    assert 'data-test="reminders"' in mine and "王奶奶" in mine.split('data-test="reminders"')[1]
+    area = login(bob).get("/care/?tab=area").content.decode()
+    reminders = area.split('data-test="reminders"')[1].split("</div>")[0]
+    assert nobody.name in reminders and "王奶奶" not in reminders
+    # a child's reminder, later, reaches bob but never the grid worker
+    assert remind_due_visits(today + timedelta(days=30)) == 1
+    from hongyan.care import selectors
+
+    assert [m.recipient for m in selectors.reminders_for(bob, area=True)][:1] == [child]
+    assert child not in [m.recipient for m in selectors.reminders_for(gw, area=True)]
