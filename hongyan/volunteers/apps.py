@@ -19,4 +19,17 @@ class VolunteersConfig(AppConfig):
             index_purpose=MOBILE_PURPOSE,
         )
 
+        from django.db.models.signals import post_migrate
+
         from . import selectors  # noqa: F401  (registers the 办实事 source of approved hours)
+
+        # after `migrate`, and after a test database's `flush`: the default kinds are there
+        post_migrate.connect(_seed_after_migrate, sender=self, dispatch_uid="volunteer_kinds")
+
+
+def _seed_after_migrate(sender, apps=None, using="default", **kwargs):
+    """A missing default team kind comes back; an existing one (maybe switched off) stays."""
+    from .models import DEFAULT_TEAM_KINDS, TeamKind
+
+    for position, name in enumerate(DEFAULT_TEAM_KINDS, start=1):
+        TeamKind.objects.using(using).get_or_create(name=name, defaults={"position": position})

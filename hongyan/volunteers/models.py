@@ -23,7 +23,7 @@ MOBILE_PURPOSE = "volunteer.mobile"
 # star levels (星级志愿者) at these approved hours
 STAR_HOURS = (100, 300, 600, 1000, 1500)
 
-DEFAULT_TEAM_KINDS = (  # seeded by migration 0002
+DEFAULT_TEAM_KINDS = (  # migration 0002 seeded them; post_migrate keeps them there
     "网格先锋队",
     "法律援助队",
     "知识科普宣讲队",
