@@ -17,7 +17,10 @@ class ServiceForm(forms.Form):
     ends_at = forms.DateTimeField(label=_("结束时间"), widget=DATETIME)
     capacity = forms.IntegerField(label=_("人数"), min_value=1, max_value=500, initial=10)
     skills = forms.ModelMultipleChoiceField(
-        label=_("所需技能"), queryset=Specialty.objects.all(), required=False
+        label=_("所需技能"),
+        queryset=Specialty.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, teams=(), **kwargs):

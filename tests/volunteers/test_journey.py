@@ -52,19 +52,7 @@ def world():
         kind=TeamKind.objects.get(name="暖心小分队"),
         leader=leader,
     )
-    start = timezone.now().replace(second=0, microsecond=0) + timedelta(days=3)
-    service = services.service_publish(
-        actor=worker,
-        unit=community,
-        team=team,
-        title="为独居老人打扫卫生",
-        kind="elderly",
-        place="御景华府3号楼",
-        starts_at=start,
-        ends_at=start + timedelta(hours=3),
-        capacity=4,
-    )
-    return {"service": service, "community": community}
+    return {"team": team, "community": community}
 
 
 def phone(browser, refused):
@@ -92,7 +80,30 @@ def no_sideways_scroll(page):
 def test_sign_up_check_in_out_and_approve_on_a_phone(browser, live_server, world, shot):
     base = live_server.url
     refused: list[str] = []
-    service = world["service"]
+
+    # 0. the community worker publishes the team's service on her phone
+    desk = phone(browser, refused)
+    log_in(desk, base, "cworker")
+    desk.goto(f"{base}/volunteers/")
+    desk.get_by_role("link", name="发布服务").click()
+    desk.select_option("#id_team", str(world["team"].pk))
+    desk.fill("#id_title", "为独居老人打扫卫生")
+    desk.select_option("#id_kind", "elderly")
+    desk.fill("#id_place", "御景华府3号楼")
+    day = timezone.localdate() + timedelta(days=3)
+    desk.fill("#id_starts_at", f"{day:%Y-%m-%d}T09:00")
+    desk.fill("#id_ends_at", f"{day:%Y-%m-%d}T08:00")  # a slip: ends before it starts
+    desk.fill("#id_capacity", "4")
+    desk.get_by_role("button", name="发布", exact=True).click()
+    desk.locator("#id_ends_at_error").wait_for()
+    assert "结束时间须晚于开始时间" in desk.inner_text("#id_ends_at_error")
+    no_sideways_scroll(desk)
+    shot(desk, "volunteers-phone-00-publish-error")
+    desk.fill("#id_ends_at", f"{day:%Y-%m-%d}T12:00")
+    desk.get_by_role("button", name="发布", exact=True).click()
+    desk.wait_for_url(re.compile(r"/volunteers/services/\d+/$"))
+    service = Service.objects.get(title="为独居老人打扫卫生")
+    assert service.team == world["team"] and service.capacity == 4
 
     # 1. the resident finds the service in her menu and signs up (three days ahead)
     me = phone(browser, refused)
@@ -157,8 +168,6 @@ def test_sign_up_check_in_out_and_approve_on_a_phone(browser, live_server, world
     assert "无效的核验码" in anyone.inner_text("#verdict")
 
     # 5. the community worker sees the figures on the community's page
-    desk = phone(browser, refused)
-    log_in(desk, base, "cworker")
     desk.goto(f"{base}/units/{world['community'].code}/")
     figures = desk.inner_text("[data-test=volunteer-figures]")
     assert "1\n件实事" in figures and "1\n名活跃志愿者" in figures
