@@ -238,13 +238,22 @@ class Encryptor:
         self._algorithm = algorithms.SM4(key.key)
         self._aad = aad.encode()
         self._nonces, self._at = b"", 0
+        # what Cipher(...).encryptor() calls once its checks have passed: they are done
+        # once here, with the key, instead of once a value (cryptography ≥ 42)
+        Cipher(self._algorithm, modes.GCM(b"\0" * pii.NONCE_BYTES)).encryptor()
+        try:
+            from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+            self._context = rust_openssl.ciphers.create_encryption_ctx
+        except (ImportError, AttributeError):  # another layout: the public way
+            self._context = lambda algorithm, mode: Cipher(algorithm, mode).encryptor()
 
     def __call__(self, plaintext: str) -> str:
         if self._at >= len(self._nonces):
             self._nonces, self._at = os.urandom(pii.NONCE_BYTES * self.NONCES), 0
         nonce = self._nonces[self._at : self._at + pii.NONCE_BYTES]
         self._at += pii.NONCE_BYTES
-        enc = Cipher(self._algorithm, modes.GCM(nonce)).encryptor()
+        enc = self._context(self._algorithm, modes.GCM(nonce))
         enc.authenticate_additional_data(self._aad)
         body = enc.update(plaintext.encode()) + enc.finalize()
         return self._prefix + base64.b64encode(nonce + body + enc.tag).decode()

@@ -74,14 +74,21 @@ _WIDE_ALNUM = {
 
 def text(value) -> str:
     """A cell or form value as clean text (numbers typed as numbers lose their '.0')."""
-    if value is None:
+    if value is None or value == "":
         return ""
     if isinstance(value, str):
         if value.isascii():
             return " ".join(value.split()) if _SPACES.search(value) else value.strip()
-    elif isinstance(value, float) and value.is_integer():
+        return _wide_text(value)
+    if isinstance(value, float) and value.is_integer():
         value = int(value)
     return _SPACES.sub(" ", str(value).translate(_WIDE_ALNUM)).strip()
+
+
+@lru_cache(maxsize=4096)
+def _wide_text(value: str) -> str:
+    # 集宁区第一中学, 是, 本科 …: the same few values down a whole sheet
+    return _SPACES.sub(" ", value.translate(_WIDE_ALNUM)).strip()
 
 
 _SPACES = re.compile(r"\s{2,}|[\t\n\r\f\v\u3000\xa0]")

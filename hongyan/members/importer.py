@@ -911,9 +911,9 @@ def _write(plan: Plan, *, actor, progress) -> dict:
                         now,
                     )
                 )
-            keys.extend((member_id, k) for k in search_keys(data["name"]))
-            if pk is None or "specialties" in changeable:
-                chosen.extend((member_id, specialty_ids[s]) for s in row.specialties)
+            keys += [(member_id, k) for k in search_keys(data["name"])]
+            if row.specialties and (pk is None or "specialties" in changeable):
+                chosen += [(member_id, specialty_ids[s]) for s in row.specialties]
             if done % 5000 == 0:
                 flush(writer)  # in slices: memory stays flat however long the sheet
                 progress(done, total)
