@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hongyan.members.models import Specialty
 
-from .models import ServiceKind
+from .models import ServiceKind, TeamKind, TeamStatus
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -49,3 +49,30 @@ class LeaderEntryForm(forms.Form):
         if start and end and end <= start:
             self.add_error("checkout_at", _("签退时间须晚于签到时间。"))
         return data
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("队名"), max_length=60)
+    kind = forms.ModelChoiceField(label=_("类别"), queryset=TeamKind.objects.filter(active=True))
+    leader = forms.TypedChoiceField(label=_("队长"), coerce=int, required=False, empty_value=None)
+    skills = forms.ModelMultipleChoiceField(
+        label=_("技能"),
+        queryset=Specialty.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, volunteers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["leader"].choices = [("", _("以后再定"))] + [
+            (v.pk, f"{v.name}（{v.unit.name}）") for v in volunteers
+        ]
+
+
+class TeamStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("状态"),
+        choices=TeamStatus.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )

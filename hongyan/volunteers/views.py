@@ -18,7 +18,7 @@ from hongyan.core.scope import can, visible_paths
 from hongyan.orgs.selectors import unit_get
 
 from . import pdf, selectors, services
-from .forms import LeaderEntryForm, ServiceForm
+from .forms import LeaderEntryForm, ServiceForm, TeamForm, TeamStatusForm
 from .models import Certificate
 
 
@@ -218,6 +218,57 @@ def team_list(request):
     return render(request, "volunteers/teams.html", {"page": page, "mine": mine, "unit": unit})
 
 
+def _managed_unit(request):
+    """The unit a staff page works on: ?unit=CODE, else the user's deepest grant."""
+    user = request.user
+    if not visible_paths(user, "volunteer.manage"):
+        raise PermissionDenied(_("您的角色不能执行此操作。"))
+    code = request.GET.get("unit") or request.POST.get("unit")
+    if code:
+        return unit_get(user, code)
+    grant = user.grants.select_related("unit").order_by("-unit__depth").first()
+    return grant.unit
+
+
+@login_required
+def team_new(request):
+    user = request.user
+    unit = _managed_unit(request)
+    volunteers = list(selectors.volunteer_list(user, unit=unit).order_by("name", "pk")[:300])
+    form = TeamForm(request.POST or None, volunteers=volunteers)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        leader = next((v for v in volunteers if v.pk == data["leader"]), None)
+        try:
+            team = services.team_create(
+                actor=user,
+                unit=unit,
+                name=data["name"],
+                kind=data["kind"],
+                leader=leader,
+                skill_ids=[s.pk for s in data["skills"]],
+                note=data["note"],
+            )
+        except DomainError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            messages.success(request, _("已组建 %(team)s。") % {"team": team.name})
+            return redirect(team)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "volunteers/team_new.html", {"form": form, "unit": unit}, status=status)
+
+
+@login_required
+@require_POST
+def team_status(request, pk):
+    team = selectors.team_get(request.user, pk, action="volunteer.manage")
+    form = TeamStatusForm(request.POST)
+    if form.is_valid():
+        services.team_set_status(actor=request.user, team=team, status=form.cleaned_data["status"])
+        messages.success(request, _("已更新状态。"))
+    return redirect(team)
+
+
 @login_required
 def team_detail(request, pk):
     team = selectors.team_get(request.user, pk)
@@ -226,6 +277,8 @@ def team_detail(request, pk):
         "volunteers/team.html",
         {
             "team": team,
+            "may_manage": can(request.user, "volunteer.manage", team.unit.path),
+            "status_form": TeamStatusForm(initial={"status": team.status}),
             "members": team.memberships.select_related("volunteer").order_by("pk"),
             "totals": selectors.team_totals(team),
             "services": selectors.service_list(request.user, team=team).order_by("-starts_at")[:20],

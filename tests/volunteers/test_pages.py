@@ -61,3 +61,50 @@ def test_publish_page(login, bob, resident, team):
     )
     assert r.status_code == 422
     assert 'id="id_title_error"' in r.content.decode()  # the error sits next to the field
+
+
+def test_team_pages(login, bob, resident, charlie, leader, team, tree):
+    from hongyan.volunteers.models import Team, TeamKind
+
+    client = login(bob)
+    assert client.get(f"/volunteers/teams/new/?unit={tree.community_a.code}").status_code == 200
+    kind = TeamKind.objects.get(name="法律援助队")
+    r = client.post(
+        "/volunteers/teams/new/",
+        {
+            "unit": tree.community_a.code,
+            "name": "恩和路法律援助队",
+            "kind": kind.pk,
+            "leader": leader.pk,
+        },
+    )
+    made = Team.objects.get(name="恩和路法律援助队")
+    assert r.status_code == 302 and made.leader == leader and made.unit == tree.community_a
+    r = client.post(
+        "/volunteers/teams/new/",
+        {"unit": tree.community_a.code, "name": "恩和路法律援助队", "kind": kind.pk},
+    )
+    assert r.status_code == 422 and 'id="id_name_error"' in r.content.decode()
+    assert login(resident).get("/volunteers/teams/new/").status_code == 403
+    assert (
+        login(charlie).get(f"/volunteers/teams/new/?unit={tree.community_a.code}").status_code
+        == 404
+    )
+    # status: staff change it, a resident may not, the outsider does not see the team
+    assert (
+        client.post(f"/volunteers/teams/{team.pk}/status/", {"status": "paused"}).status_code == 302
+    )
+    team.refresh_from_db()
+    assert team.status == "paused"
+    assert (
+        login(resident)
+        .post(f"/volunteers/teams/{team.pk}/status/", {"status": "active"})
+        .status_code
+        == 403
+    )
+    assert (
+        login(charlie)
+        .post(f"/volunteers/teams/{team.pk}/status/", {"status": "active"})
+        .status_code
+        == 404
+    )
