@@ -14,6 +14,7 @@ urlpatterns = [
     path("needs/<int:pk>/photos/<int:photo_id>/", views.need_photo, name="photo"),
     path("needs/<int:pk>/reveal/", views.need_reveal, name="reveal"),
     path("needs/notices/", views.notices, name="notices"),
+    path("needs/rates/<str:code>/", views.rates_panel, name="rates_panel"),
     path("needs/categories/", views.categories, name="categories"),
     path("needs/categories/new/", views.category_edit, name="category_new"),
     path("needs/categories/<slug:code>/", views.category_edit, name="category_edit"),

@@ -118,6 +118,7 @@ def test_need_from_phone_to_rating(browser, live_server, world, shot):
     worker = phone(browser, refused)
     log_in(worker, base, "gridw")
     worker.goto(f"{base}/units/{world['grid'].code}/")
+    worker.locator("[data-test=need-rates]").wait_for()  # loaded after the page (htmx)
     assert "满意率" in worker.inner_text("#need-rates")
     rates_before = worker.inner_text("[data-test=need-rates]")
     worker.goto(f"{base}/needs/")
@@ -161,6 +162,7 @@ def test_need_from_phone_to_rating(browser, live_server, world, shot):
 
     # 5. the grid's rates have changed: one need, resolved, satisfied
     worker.goto(f"{base}/units/{world['grid'].code}/")
+    worker.locator("[data-test=need-rates]").wait_for()
     rates_after = worker.inner_text("[data-test=need-rates]")
     assert rates_after != rates_before
     assert "100.0%" in rates_after

@@ -401,11 +401,36 @@ def test_rates_panel_on_the_unit_page(tree, alice, bob, login, file_need, make_u
     services.need_claim(actor=bob, need=need)
     services.need_resolve(actor=bob, need=need, resolution="已修好")
     services.need_rate(actor=None, need=need, rating=5)
-    html = login(alice).get(f"/units/{tree.community_a.code}/").content.decode()
+    client = login(alice)
+    html = client.get(f"/units/{tree.community_a.code}/").content.decode()
+    panel_url = f"/needs/rates/{tree.community_a.code}/"
+    assert f'hx-get="{panel_url}"' in html  # the figures load after the page
+    html = client.get(panel_url).content.decode()
     assert 'data-test="need-rates"' in html and "满意率" in html and "100.0%" in html
     resident = make_user(Role.RESIDENT, tree.building_a)
     html = login(resident).get(f"/units/{tree.building_a.code}/").content.decode()
-    assert 'data-test="need-rates"' not in html
+    assert 'id="need-rates"' not in html
+    assert login(resident).get(f"/needs/rates/{tree.building_a.code}/").status_code == 403
+    assert login(resident).get(panel_url).status_code == 404
+
+
+def test_queue_counts_agree_with_the_selector(tree, bob, file_need):
+    from hongyan.needs import pages_support, selectors
+
+    needs = [file_need(text=f"第{i}件：楼道灯坏了") for i in range(6)]
+    services.need_accept(actor=bob, need=needs[0])
+    services.need_reject(actor=bob, need=needs[1], reason="不属于社区职责")
+    services.need_accept(actor=bob, need=needs[2])
+    services.need_claim(actor=bob, need=needs[2])
+    services.need_resolve(actor=bob, need=needs[2], resolution="已修好")
+    Need.objects.filter(pk=needs[3].pk).update(deadline=needs[3].created_at)
+    services.need_accept(actor=bob, need=needs[4])
+    services.need_claim(actor=bob, need=needs[4])
+    services.need_resolve(actor=bob, need=needs[4], resolution="已修好")
+    services.need_rate(actor=None, need=needs[4], rating=5)
+    mine = pages_support.queue_counts(bob, tree.community_a)
+    assert mine == selectors.need_queue_counts(bob, tree.community_a)
+    assert (mine.submitted, mine.open, mine.overdue, mine.resolved) == (2, 3, 1, 1)
 
 
 def test_menu_entries(tree, bob, login, make_user):

@@ -35,13 +35,19 @@ def stars(rating) -> str:
     return "★" * int(rating or 0) + "☆" * (5 - int(rating or 0)) if rating else ""
 
 
-@register.inclusion_tag("needs/_unit_rates.html", takes_context=True)
+@register.inclusion_tag("needs/_unit_rates_slot.html", takes_context=True)
 def need_rates_panel(context, unit):
-    """The last 365 days' rates of the needs at or under `unit`, for staff who may read them."""
+    """A place on the unit page for the last 365 days' rates, for staff who may read them.
+    The panel loads after the page (htmx): over a district's hundreds of thousands of
+    needs the figures take seconds, the rest of the page does not wait for them."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not can(user, "need.rates", unit.path):
         return {"show": False}
+    return {"show": True, "unit": unit}
+
+
+def rates_panel_context(unit) -> dict:
     from ..views import recent_window
 
     date_from, date_to = recent_window()
