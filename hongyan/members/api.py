@@ -94,12 +94,12 @@ class MemberPatch(MemberFields):
     unit: str | None = Field(None, description="code of a new home unit")
 
 
-class RevealIn(Schema):
+class MemberRevealIn(Schema):
     field: Literal["id_number", "mobile"]
     reason: str = Field(description="why the value is needed; recorded in the audit log")
 
 
-class RevealOut(Schema):
+class MemberRevealOut(Schema):
     field: str
     value: str
 
@@ -205,11 +205,11 @@ def member_update(request, member_id: int, payload: MemberPatch):
 
 @router.post(
     "/members/{member_id}/reveal",
-    response=RevealOut,
+    response=MemberRevealOut,
     summary="查看完整身份证号或手机号（需说明原因，记入审计）",
 )
 @rate_limit(("reveal_user", "user"))
-def member_reveal(request, member_id: int, payload: RevealIn):
+def member_reveal(request, member_id: int, payload: MemberRevealIn):
     member = selectors.member_get(request.user, member_id, action="member.reveal")
     require_fresh_step_up(request)  # 403 step_up_required: POST /api/v1/auth/step-up first
     value = services.member_reveal(
@@ -282,7 +282,7 @@ def member_dual_confirm(request, member_id: int):
 # --- 三户四长: the heads of a compound and the households they cover -------------------------
 
 
-class PostOut(Schema):
+class CommunityPostOut(Schema):
     id: int
     kind: str
     kind_label: str = Field(alias="get_kind_display")
@@ -310,25 +310,25 @@ class HouseholdOut(Schema):
     members: list[ResidentOut]
 
 
-class NetworkRowOut(Schema):
+class CommunityNetworkRowOut(Schema):
     building: str
     entrance: str
     households: list[HouseholdOut]
-    building_head: PostOut | None
-    entrance_head: PostOut | None
+    building_head: CommunityPostOut | None
+    entrance_head: CommunityPostOut | None
 
 
-class NetworkOut(Schema):
+class CommunityNetworkOut(Schema):
     code: str
     name: str
     households: int = Field(description="member households in the compound")
     plates: int = Field(description="members with a household plate")
-    compound_heads: list[PostOut]
-    grid_heads: list[PostOut]
-    rows: list[NetworkRowOut] = Field(description="per building and entrance")
+    compound_heads: list[CommunityPostOut]
+    grid_heads: list[CommunityPostOut]
+    rows: list[CommunityNetworkRowOut] = Field(description="per building and entrance")
 
 
-class PostIn(Schema):
+class CommunityPostIn(Schema):
     member_id: int
     kind: Literal["compound_head", "grid_head", "building_head", "entrance_head"]
     unit: str | None = Field(
@@ -357,7 +357,7 @@ def _compound(user, code: str, action: str) -> Unit:
 
 @router.get(
     "/units/{code}/community-posts",
-    response=NetworkOut,
+    response=CommunityNetworkOut,
     summary="三户四长：小区的小区长、网格长、楼栋长、单元长和党员户",
 )
 def community_posts(request, code: str):
@@ -381,10 +381,10 @@ def community_posts(request, code: str):
 
 @router.post(
     "/units/{code}/community-posts",
-    response={201: PostOut},
+    response={201: CommunityPostOut},
     summary="三户四长：任命小区长、网格长、楼栋长（需推选会）或单元长",
 )
-def community_post_assign(request, code: str, payload: PostIn):
+def community_post_assign(request, code: str, payload: CommunityPostIn):
     user = request.user
     compound = _compound(user, code, "member.roles")
     place = compound
@@ -472,21 +472,21 @@ def pairing_create(request, payload: PairingIn):
 # --- moving and removing ------------------------------------------------------------------
 
 
-class TransferIn(Schema):
+class MemberTransferIn(Schema):
     unit: str = Field(description="code of the new home: a compound, or a grid or building in one")
     building: str = ""
     entrance: str = ""
     room: str = ""
 
 
-class RemoveIn(Schema):
+class MemberRemoveIn(Schema):
     kind: Literal["transferred_out", "deceased", "other"] = Field(
         description="transferred_out (组织关系转出) | deceased (去世) | other (reason required)"
     )
     reason: str = Field("", description="recorded in the audit log")
 
 
-class RemovedOut(Schema):
+class MemberRemovedOut(Schema):
     id: int
     name: str
     removed_at: datetime
@@ -500,7 +500,7 @@ class RemovedOut(Schema):
     response=MemberOut,
     summary="迁居：把党员的住址迁到另一个小区（两处都须在管辖范围内）",
 )
-def member_transfer(request, member_id: int, payload: TransferIn):
+def member_transfer(request, member_id: int, payload: MemberTransferIn):
     user = request.user
     member = selectors.member_get(user, member_id, action="member.edit")
     if not payload.unit.isdigit():  # unit codes are digits (150902001001001)
@@ -521,10 +521,10 @@ def member_transfer(request, member_id: int, payload: TransferIn):
 
 @router.post(
     "/members/{member_id}/remove",
-    response=RemovedOut,
+    response=MemberRemovedOut,
     summary="移出名册（组织关系转出、去世或其他，写明说明；记录保留供审计）",
 )
-def member_remove(request, member_id: int, payload: RemoveIn):
+def member_remove(request, member_id: int, payload: MemberRemoveIn):
     member = selectors.member_get(request.user, member_id, action="member.edit")
     return services.member_remove(
         actor=request.user, member=member, kind=payload.kind, reason=payload.reason
