@@ -24,6 +24,15 @@ router = Router(tags=["volunteers"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
+class Pages(LimitOffsetPagination):
+    """Limit and offset with bounds: a 25-digit offset is a 422 naming the field, not a
+    database overflow (500)."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=10_000_000)
+
+
 # --- schemas ------------------------------------------------------------------------------
 
 
@@ -320,7 +329,7 @@ def team_kinds(request):
 
 
 @router.get("/volunteer-teams", response=list[TeamOut], summary="志愿服务队")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def team_list(request, unit: str | None = None, status: str | None = None):
     target = unit_get(request.user, unit) if unit else None
     return selectors.team_list(request.user, unit=target, status=status)
@@ -382,7 +391,7 @@ def volunteer_register(request, payload: VolunteerIn):
 
 
 @router.get("/volunteers", response=list[VolunteerOut], summary="志愿者（手机号脱敏）")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def volunteer_list(request, unit: str | None = None):
     target = unit_get(request.user, unit) if unit else None
     return selectors.volunteer_list(request.user, unit=target)
@@ -392,7 +401,7 @@ def volunteer_list(request, unit: str | None = None):
 
 
 @router.get("/services", response=list[ServiceOut], summary="志愿服务活动")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def service_list(
     request, unit: str | None = None, team_id: int | None = None, upcoming: bool = False
 ):
