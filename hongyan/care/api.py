@@ -189,12 +189,12 @@ class RecipientPatch(Schema):
     ended_reason: str | None = None
 
 
-class RevealIn(Schema):
+class CareRevealIn(Schema):
     field: str = Field(description="id_number | mobile")
     reason: str
 
 
-class RevealOut(Schema):
+class CareRevealOut(Schema):
     field: str
     value: str
 
@@ -359,11 +359,11 @@ def recipient_update(request, recipient_id: int, payload: RecipientPatch):
 
 @router.post(
     "/care-recipients/{recipient_id}/reveal",
-    response=RevealOut,
+    response=CareRevealOut,
     summary="查看完整身份证号或手机号（需说明原因，记入审计）",
 )
 @rate_limit(("reveal_user", "user"))
-def recipient_reveal(request, recipient_id: int, payload: RevealIn):
+def recipient_reveal(request, recipient_id: int, payload: CareRevealIn):
     r = selectors.recipient_access(request.user, recipient_id, "reveal")
     require_fresh_step_up(request)  # 403 step_up_required: POST /api/v1/auth/step-up first
     value = services.recipient_reveal(

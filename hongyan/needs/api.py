@@ -19,7 +19,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status as HttpStatus
 
 from hongyan.core import pii
-from hongyan.core.api import BearerToken
+from hongyan.core.api import BearerToken, ErrorOut
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import client_ip, hit, rate_limit
 from hongyan.core.scope import can
@@ -216,7 +216,7 @@ class RateIn(Schema):
     follow_token: str = Field("", description="the resident's follow key, when not signed in")
 
 
-class TransferIn(Schema):
+class NeedTransferIn(Schema):
     unit: str
     category: str | None = None
     note: str
@@ -249,7 +249,7 @@ class SimilarOut(Schema):
     score: float
 
 
-class CandidateOut(Schema):
+class NeedCandidateOut(Schema):
     member_id: int | None = Field(description="党员（双报到）；居民志愿者为空")
     volunteer_id: int | None = Field(None, description="志愿者（hongyan/volunteers）")
     name: str
@@ -311,11 +311,6 @@ class FollowOut(Schema):
     rating: int | None
     can_rate: bool
     timeline: list[dict]
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -597,7 +592,7 @@ def need_detail(request, pk: int):
 
 @router.get(
     "/needs/{pk}/candidates",
-    response={200: list[CandidateOut], **ERRORS},
+    response={200: list[NeedCandidateOut], **ERRORS},
     summary="推荐派单对象：特长相符、住得近、手头事少的双报到党员和居民志愿者（附理由）",
 )
 def need_candidate_list(request, pk: int, limit: int = 10):
@@ -736,22 +731,22 @@ def need_rate(request, pk: int, payload: RateIn):
     return _detail_out(actor, need)
 
 
-class RevealIn(Schema):
+class NeedRevealIn(Schema):
     reason: str
 
 
-class RevealOut(Schema):
+class NeedRevealOut(Schema):
     field: str
     value: str
 
 
 @router.post(
     "/needs/{pk}/reveal",
-    response={200: RevealOut, **ERRORS, 429: ErrorOut},
+    response={200: NeedRevealOut, **ERRORS, 429: ErrorOut},
     summary="查看居民的完整手机号（工作人员或办理人；需说明原因并验证动态口令，记入审计）",
 )
 @rate_limit(("reveal_user", "user"))
-def need_reveal(request, pk: int, payload: RevealIn):
+def need_reveal(request, pk: int, payload: NeedRevealIn):
     need = selectors.need_get(request.user, pk)
     require_fresh_step_up(request)  # 403 step_up_required: POST /api/v1/auth/step-up first
     value = services.need_reveal_mobile(actor=request.user, need=need, reason=payload.reason)
@@ -759,7 +754,7 @@ def need_reveal(request, pk: int, payload: RevealIn):
 
 
 @router.post("/needs/{pk}/transfer", **STEP, summary="转办到另一单位（可改类别）")
-def need_transfer(request, pk: int, payload: TransferIn):
+def need_transfer(request, pk: int, payload: NeedTransferIn):
     need = selectors.need_access(request.user, pk, "transfer")
     to_unit = _unit(payload.unit)
     if not can(request.user, "need.view", to_unit.path):
