@@ -358,16 +358,22 @@ def busy_between(starts_at: datetime, ends_at: datetime, exclude_service: int | 
     return busy
 
 
-def community_pool(place: Unit):
-    """Active volunteers living in the community (or village) of `place`."""
-    community = (
+def community_of(unit: Unit) -> Unit:
+    """The community (or village) a unit lies in; the unit itself above that level."""
+    found = (
         Unit.objects.filter(
-            path__in=place.ancestor_paths(), kind__in=(UnitKind.COMMUNITY, UnitKind.VILLAGE)
+            path__in=unit.ancestor_paths(), kind__in=(UnitKind.COMMUNITY, UnitKind.VILLAGE)
         )
         .order_by("-depth")
         .first()
     )
-    if community is None:
+    return found or unit
+
+
+def community_pool(place: Unit):
+    """Active volunteers living in the community (or village) of `place`."""
+    community = community_of(place)
+    if community.kind not in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
         return Volunteer.objects.none()
     return Volunteer.objects.filter(unit__path__under=community.path, active=True)
 

@@ -358,10 +358,13 @@ def certificate_verify(request, code):
         response["Retry-After"] = str(e.retry_after)
         return response
     certificate = Certificate.objects.select_related("unit").filter(code=code.upper()).first()
+    # the public page names the community, not the building someone lives in
+    place = selectors.community_of(certificate.unit) if certificate else None
     return render(
         request,
         "volunteers/verify.html",
         {
+            "place": place,
             "code": code,
             "certificate": certificate,
             "stars": "★" * (certificate.star if certificate else 0),

@@ -50,6 +50,7 @@ def test_certificate_issued_free_audited_and_verified(api, resident, served, log
     assert page.status_code == 200
     text = page.content.decode()
     assert "证明有效" in text and "王芳" in text and "2.00" in text
+    assert "恩和路社区" in text and "1号楼" not in text  # the community, not her building
 
     forged = Client().get("/certificates/verify/ABCD-EFGH-JKLM")
     assert forged.status_code == 404
