@@ -36,6 +36,14 @@ def parse_start(raw: str) -> datetime:
             status=422,
             field="start",
         ) from None
+    if not services.FIRST_YEAR <= moment.year <= services.LAST_YEAR:
+        raise DomainError(
+            "invalid",
+            _("start 须在 %(first)s 年至 %(last)s 年之间。")
+            % {"first": services.FIRST_YEAR, "last": services.LAST_YEAR},
+            status=422,
+            field="start",
+        )
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -84,6 +92,14 @@ def _require_manager(request):
 
 @router.get("/workdays/years/{year}", response=YearOut, summary="某年的放假与调休安排")
 def workdays_year(request, year: int):
+    if not services.FIRST_YEAR <= year <= services.LAST_YEAR:
+        raise DomainError(
+            "invalid",
+            _("年份须在 %(first)s 至 %(last)s 之间。")
+            % {"first": services.FIRST_YEAR, "last": services.LAST_YEAR},
+            status=422,
+            field="year",
+        )
     return {
         "year": year,
         "known": year in selectors.calendar_years(),

@@ -41,6 +41,8 @@ def test_add_endpoint_reports_a_year_without_data(api, bob):
         ({"start": "2026-09-30", "days": -1}, "days"),
         ({"start": "2026-09-30", "days": "three"}, "days"),
         ({"days": 3}, "start"),
+        ({"start": "9999-12-31", "days": 5}, "start"),
+        ({"start": "0001-01-01", "days": 1}, "start"),
     ],
 )
 def test_add_endpoint_bad_input_names_the_field(api, bob, params, field):
@@ -126,3 +128,9 @@ def test_page_is_for_the_city_admin_only(login, alice, bob):
 def test_menu_shows_the_calendar_to_the_city_admin_only(login, city_admin, alice):
     assert "/workdays/" in login(city_admin).get("/").content.decode()
     assert "/workdays/" not in login(alice).get("/").content.decode()
+
+
+@pytest.mark.parametrize("year", [0, 1999, 2101, 10000])
+def test_a_year_out_of_range_is_named(api, bob, year):
+    r = api(bob).get(f"/api/v1/workdays/years/{year}")
+    assert r.status_code == 422 and r.json()["field"] == "year"
