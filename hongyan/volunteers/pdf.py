@@ -53,8 +53,16 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def certificate_pdf(certificate, verify_url: str) -> bytes:
+    import segno
+
     html = render_to_string(
         "volunteers/certificate_print.html",
-        {"c": certificate, "verify_url": verify_url, "stars": "★" * certificate.star},
+        {
+            "c": certificate,
+            "verify_url": verify_url,
+            "stars": "★" * certificate.star,
+            # a phone's camera opens the public check page
+            "qr": segno.make(verify_url, error="m").svg_data_uri(scale=4, border=1),
+        },
     )
     return html_to_pdf(html)
