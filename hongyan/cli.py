@@ -75,6 +75,11 @@ def cmd_serve(args) -> int:
             file=sys.stderr,
         )
         return 2
+    # the check above opened a database connection: close it, or every forked worker
+    # inherits the same socket and their queries' answers cross (found by the restart drill)
+    from django.db import connections
+
+    connections.close_all()
     from gunicorn.app.wsgiapp import run
 
     print(f"鸿雁已启动：http://{args.host}:{args.port}/  (Ctrl+C 停止)", flush=True)

@@ -172,5 +172,5 @@ def drill(root, env, pg, setup) -> list[int]:
             server.terminate()
             server.wait(timeout=30)
     unexpected = [r for r in load.results if r[1] not in (201, 503)]
-    assert not unexpected, unexpected[:5]
+    assert not unexpected, (unexpected[:3], (root / "server.out").read_text()[-6000:])
     return [m for _at, s, m, _b in load.results if s == 201]
