@@ -12,9 +12,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status as HttpStatus
 
+from hongyan.core.api import Pages
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import can, visible_paths
 from hongyan.core.stepup import require_fresh_step_up
@@ -282,7 +283,7 @@ def group_save(request, code: str, payload: GroupIn):
 
 
 @router.get("/care-recipients", response=list[dict], summary="关爱对象（按下次走访日期排序）")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def recipient_list(request, filters: Query[RecipientFilters]):
     if filters.status and filters.status not in selectors.STATUSES:
         raise invalid("status", _("状态可选：%(s)s。") % {"s": "、".join(selectors.STATUSES)})
@@ -390,7 +391,7 @@ def visits_due(request, mine: bool = True, unit: str = ""):
 
 
 @router.get("/visits", response=list[dict], summary="走访记录")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def visit_list(request, filters: Query[VisitFilters]):
     recipient = (
         selectors.recipient_access(request.user, filters.recipient) if filters.recipient else None

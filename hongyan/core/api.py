@@ -6,13 +6,14 @@ at fault), in the request's language, with Chinese left unescaped."""
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.renderers import JSONRenderer
@@ -187,6 +188,15 @@ class TokenOut(Schema):
     token: str
 
 
+class Pages(LimitOffsetPagination):
+    """Limit and offset with bounds, for every list of the API: a 25-digit offset is a
+    422 naming the field, not a database overflow (500)."""
+
+    class Input(Schema):
+        limit: int = Field(settings.NINJA_PAGINATION_PER_PAGE, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=10_000_000)
+
+
 class ErrorOut(Schema):
     code: str
     message: str
@@ -269,7 +279,7 @@ class AuditOut(Schema):
     tags=["audit"],
     summary="审计日志（按操作人、单位、操作、对象、时间查找）",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def audit_log(
     request,
     actor: str = "",

@@ -4,9 +4,10 @@ download. Thin: access → service → schema."""
 from datetime import datetime
 
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
+from hongyan.core.api import Pages
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access
 from hongyan.core.stepup import require_fresh_step_up
@@ -91,13 +92,13 @@ def export_create(request, payload: ExportIn):
 
 
 @router.get("/exports", response=list[ExportOut], summary="我的导出申请")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def export_list_mine(request):
     return selectors.export_list_mine(request.user)
 
 
 @router.get("/exports/approvals", response=list[ExportOut], summary="等待我审批的导出申请")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def export_list_to_approve(request):
     return selectors.export_list_to_approve(request.user).order_by("created_at", "pk")
 

@@ -7,9 +7,10 @@ from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
+from hongyan.core.api import Pages
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access, scope
@@ -135,7 +136,7 @@ def _party_org(user, org_id: int | None):
     response=list[MemberOut],
     summary="党员名册（可按单位、姓名、拼音首字母、身份证号、特长查找）",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 @rate_limit(("search_user", "user"), methods=("GET",), when=lambda r: bool(r.GET.get("q")))
 def member_list(
     request,
@@ -232,7 +233,7 @@ class DualFiguresOut(Schema):
     tags=["members"],
     summary="双报到：各社区已报到、已确认、本季度参与服务的在职党员数",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def unit_dual_figures(request, code: str):
     unit = access(Unit.objects, request.user, action="member.view", code=code)
     return selectors.dual_figures(unit)
@@ -450,7 +451,7 @@ class PairingIn(Schema):
     response=list[PairingOut],
     summary="双报到：单位党组织与社区的结对（可按社区或其上级单位筛选）",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def pairing_list(request, unit: str = ""):
     user = request.user
     if not selectors.may_view_members(user):

@@ -15,11 +15,11 @@ from django.http import Http404
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status as HttpStatus
 
 from hongyan.core import pii
-from hongyan.core.api import BearerToken, ErrorOut
+from hongyan.core.api import BearerToken, ErrorOut, Pages
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import client_ip, hit, rate_limit
 from hongyan.core.scope import can
@@ -531,7 +531,7 @@ class NotificationOut(Schema):
     response=list[NotificationOut],
     summary="需求提醒：临期、督办、回访（发给本人或本人管理的单位）",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def notification_list(request, unread: bool = False):
     return selectors.notification_list(request.user, unread=unread)
 
@@ -553,7 +553,7 @@ def notification_read(request, pk: int):
 
 
 @router.get("/needs", response=list[NeedOut], summary="需求列表（按单位、状态等筛选）")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def need_list(
     request,
     unit: str = "",

@@ -4,9 +4,10 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
+from hongyan.core.api import Pages
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import access, scope
 
@@ -89,7 +90,7 @@ class CadreIn(Schema):
 @router.get(
     "/units", response=list[UnitOut], summary="搜索单位（名称或代码），或列出可见的顶层单位"
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def unit_list(request, q: str = ""):
     if q.strip():
         return selectors.unit_search(request.user, q)
@@ -102,7 +103,7 @@ def unit_detail(request, code: str):
 
 
 @router.get("/units/{code}/children", response=list[UnitOut], summary="下级单位")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def unit_children(request, code: str):
     unit = selectors.unit_get(request.user, code)
     return selectors.unit_children(request.user, unit)
@@ -125,7 +126,7 @@ def unit_coverage(request, code: str):
 
 
 @router.get("/units/{code}/branch-plan", response=list[PlanOut], summary="各小区组建党组织建议")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def unit_branch_plan(request, code: str, mismatched: bool = False):
     unit = selectors.unit_get(request.user, code)
     return [
@@ -146,7 +147,7 @@ def unit_branch_plan(request, code: str, mismatched: bool = False):
 @router.get(
     "/units/{code}/party-orgs", response=list[OrgOut], tags=["party-orgs"], summary="单位上的党组织"
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def unit_party_orgs(request, code: str):
     unit = selectors.unit_get(request.user, code, action="org.view")
     return selectors.party_orgs_on(request.user, unit)

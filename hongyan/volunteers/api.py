@@ -8,10 +8,10 @@ from datetime import date, datetime
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status as HttpStatus
 
-from hongyan.core.api import ErrorOut
+from hongyan.core.api import ErrorOut, Pages
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import scope
 from hongyan.members.models import Member
@@ -22,15 +22,6 @@ from .models import Certificate, ServiceKind, TeamKind, Volunteer
 
 router = Router(tags=["volunteers"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-
-class Pages(LimitOffsetPagination):
-    """Limit and offset with bounds: a 25-digit offset is a 422 naming the field, not a
-    database overflow (500)."""
-
-    class Input(Schema):
-        limit: int = Field(100, ge=1, le=500)
-        offset: int = Field(0, ge=0, le=10_000_000)
 
 
 # --- schemas ------------------------------------------------------------------------------

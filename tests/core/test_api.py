@@ -5,6 +5,7 @@ import hashlib
 import re
 from datetime import timedelta
 
+import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.utils import timezone
@@ -170,3 +171,22 @@ def test_pages_and_the_api_carry_a_strict_content_security_policy(client):
         assert directives["script-src"] == "'self'", url
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, url
         assert directives["frame-ancestors"] == "'none'"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/members", "/api/v1/needs", "/api/v1/care-recipients", "/api/v1/volunteer-teams"],
+)
+@pytest.mark.parametrize("field, value", [("offset", 10**25), ("limit", 10**25), ("limit", 0)])
+def test_every_list_bounds_its_paging_with_a_422_naming_the_field(
+    api, alice, tree, path, field, value
+):
+    response = api(alice).get(path, {"unit": tree.street_a.code, field: value})
+    assert response.status_code == 422, response.content
+    assert field in response.json()["message"]
+
+
+def test_a_list_pages_within_its_bounds(api, alice, tree):
+    response = api(alice).get("/api/v1/units", {"limit": 500, "offset": 10_000_000})
+    assert response.status_code == 200
+    assert response.json()["items"] == []
