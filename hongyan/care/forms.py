@@ -162,3 +162,14 @@ class RevealForm(forms.Form):
         max_length=200,
         help_text=_("将记入审计日志，例如“核对高龄补贴”。"),
     )
+
+
+class GroupForm(forms.Form):
+    """A care group's default visit frequency and whether it can still be chosen."""
+
+    code = forms.CharField(widget=forms.HiddenInput)
+    interval_days = forms.IntegerField(
+        label=_("默认走访周期（天）"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    active = forms.BooleanField(label=_("启用"), required=False)

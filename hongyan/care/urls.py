@@ -6,6 +6,7 @@ app_name = "care"
 urlpatterns = [
     path("", views.visits, name="visits"),
     path("recipients/", views.recipient_list, name="list"),
+    path("groups/", views.groups, name="groups"),
     path("recipients/new/", views.recipient_new, name="new"),
     path("recipients/<int:pk>/", views.recipient_detail, name="detail"),
     path("recipients/<int:pk>/edit/", views.recipient_edit, name="edit"),

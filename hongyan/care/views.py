@@ -22,7 +22,14 @@ from hongyan.core.stepup import has_fresh_step_up, step_up_url
 from hongyan.orgs.models import Unit
 
 from . import selectors, services
-from .forms import ListFilterForm, RaiseNeedForm, RecipientForm, RevealForm, VisitForm
+from .forms import (
+    GroupForm,
+    ListFilterForm,
+    RaiseNeedForm,
+    RecipientForm,
+    RevealForm,
+    VisitForm,
+)
 from .models import FINDING_CATEGORY, CareRecipient
 from .services import PLACE_KINDS, today
 
@@ -181,6 +188,7 @@ def recipient_list(request):
             "query": query,
             "today": today(),
             "can_register": bool(visible_paths(user, "care.edit")),
+            "may_groups": bool(visible_paths(user, "care.groups")),
         },
     )
 
@@ -408,4 +416,56 @@ def visit_need(request, pk):
             "form": form,
         },
         status=status,
+    )
+
+
+# --- the groups (city admins) ------------------------------------------------------------
+
+
+@login_required
+def groups(request):
+    """The care groups with their default visit frequency, each row its own form; a
+    POST saves one group (`group_save`: its members without their own frequency move)."""
+    user = request.user
+    if not visible_paths(user, "care.groups"):
+        raise PermissionDenied(_("只有市级管理员可以修改关爱群体。"))
+    rows = list(selectors.groups(active_only=False))
+    bound = None
+    if request.method == "POST":
+        code = request.POST.get("code", "")
+        bound = GroupForm(request.POST, auto_id=f"id_{code[:30]}_%s")
+        group = next((g for g in rows if g.code == request.POST.get("code")), None)
+        if group is None:
+            bound.add_error(None, _("未知的关爱群体。"))
+        elif bound.is_valid():
+            try:
+                services.group_save(
+                    actor=user,
+                    group=group,
+                    interval_days=bound.cleaned_data["interval_days"],
+                    active=bound.cleaned_data["active"],
+                )
+            except DomainError as exc:
+                _put_error(bound, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已保存 %(name)s：每 %(n)d 天走访一次。")
+                    % {"name": group.name, "n": group.interval_days},
+                )
+                return redirect("care:groups")
+    for g in rows:
+        if bound is not None and request.POST.get("code") == g.code:
+            g.form = bound
+        else:
+            g.form = GroupForm(
+                initial={"code": g.code, "interval_days": g.interval_days, "active": g.active},
+                auto_id=f"id_{g.code}_%s",
+            )
+    unplaced = bound is not None and all(g.form is not bound for g in rows)
+    return render(
+        request,
+        "care/groups.html",
+        {"rows": rows, "unplaced": bound if unplaced else None},
+        status=422 if bound is not None and bound.errors else 200,
     )

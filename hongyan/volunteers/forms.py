@@ -76,3 +76,52 @@ class TeamStatusForm(forms.Form):
         choices=TeamStatus.choices,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+
+class VolunteerForm(forms.Form):
+    """Staff register a volunteer: a party member picked from the register, or a
+    resident by name and home. Only shapes input; the rules are `volunteer_register`'s."""
+
+    member = forms.TypedChoiceField(
+        label=_("党员（从名册选择）"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(
+        label=_("居民姓名"),
+        max_length=40,
+        required=False,
+        help_text=_("不是党员时填写；党员的姓名和住址取自名册"),
+    )
+    home = forms.ChoiceField(label=_("居住单位"), choices=(), required=False)
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    specialties = forms.ModelMultipleChoiceField(
+        label=_("特长"),
+        queryset=Specialty.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("党员不选时沿用名册里的特长"),
+    )
+
+    def __init__(self, *args, members=(), units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [("", _("不是党员（填写下面的居民信息）"))] + [
+            (m.pk, f"{m.name}（{m.unit.name}）") for m in members
+        ]
+        self.fields["home"].choices = [("", "—")] + [(u.code, u.label) for u in units]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("member") is None and "member" not in self.errors:
+            if not (data.get("name") or "").strip():
+                self.add_error("name", _("请选择一名党员，或填写居民姓名。"))
+            if not data.get("home"):
+                self.add_error("home", _("请选择居民的居住单位。"))
+        return data

@@ -15,6 +15,7 @@ urlpatterns = [
     path("teams/<int:pk>/status/", views.team_status, name="team_status"),
     path("teams/<int:pk>/join/", views.team_join, name="team_join"),
     path("me/", views.my_record, name="me"),
+    path("people/new/", views.volunteer_new, name="volunteer_new"),
     path("people/<int:pk>/", views.record, name="record"),
     path("people/<int:pk>/certificate/", views.certificate_issue, name="certificate_issue"),
     path("certificates/<str:code>.pdf", views.certificate_pdf, name="certificate_pdf"),

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import RateLimited, client_ip, hit
-from hongyan.core.scope import can, visible_paths
+from hongyan.core.scope import can, scope, visible_paths
+from hongyan.orgs.models import Unit, UnitKind
 from hongyan.orgs.selectors import unit_get
 
 from . import pdf, selectors, services
-from .forms import LeaderEntryForm, ServiceForm, TeamForm, TeamStatusForm
+from .forms import LeaderEntryForm, ServiceForm, TeamForm, TeamStatusForm, VolunteerForm
 from .models import Certificate
 
 
@@ -215,7 +216,16 @@ def team_list(request):
     page = Paginator(teams, 30).get_page(request.GET.get("page"))
     volunteer = services.volunteer_of(request.user)
     mine = set(volunteer.teams.values_list("pk", flat=True)) if volunteer else set()
-    return render(request, "volunteers/teams.html", {"page": page, "mine": mine, "unit": unit})
+    return render(
+        request,
+        "volunteers/teams.html",
+        {
+            "page": page,
+            "mine": mine,
+            "unit": unit,
+            "may_manage": bool(visible_paths(request.user, "volunteer.manage")),
+        },
+    )
 
 
 def _managed_unit(request):
@@ -256,6 +266,92 @@ def team_new(request):
             return redirect(team)
     status = 422 if request.method == "POST" else 200
     return render(request, "volunteers/team_new.html", {"form": form, "unit": unit}, status=status)
+
+
+HOME_KINDS = (
+    UnitKind.COMMUNITY,
+    UnitKind.VILLAGE,
+    UnitKind.COMPOUND,
+    UnitKind.NATURAL_VILLAGE,
+    UnitKind.GRID,
+    UnitKind.BUILDING,
+)
+CHOICES_MAX = 300
+MEMBERS_SHOWN = 20
+
+
+def _home_units(unit: Unit) -> list[Unit]:
+    """The homes a resident may be registered at: the unit and the places under it."""
+    units = list(
+        Unit.objects.filter(path__under=unit.path, kind__in=HOME_KINDS)
+        .select_related("parent")
+        .order_by("path")[:CHOICES_MAX]
+    )
+    for u in units:
+        deep = u.kind in (UnitKind.GRID, UnitKind.BUILDING) and u.parent_id
+        u.label = f"{u.parent.name} · {u.name}" if deep else u.name
+    return units
+
+
+def _register_members(user, unit: Unit, q: str, picked: str = "") -> list:
+    """Party members of the register under the unit matching `q` (not yet volunteers),
+    plus the one picked on the form, so that it stays a valid choice."""
+    from hongyan.members.models import Member
+    from hongyan.members.selectors import search_filter
+
+    base = scope(Member.objects.all(), user, action="volunteer.manage").filter(
+        unit__path__under=unit.path, volunteer__isnull=True
+    )
+    found = []
+    if q.strip():
+        match = base.filter(pk__in=Member.objects.filter(search_filter(q)).values("pk"))
+        found = list(match.select_related("unit").order_by("name", "pk")[:MEMBERS_SHOWN])
+    if picked.isdigit() and all(m.pk != int(picked) for m in found):
+        found += list(base.filter(pk=int(picked)).select_related("unit"))
+    return found
+
+
+@login_required
+def volunteer_new(request):
+    """Staff register a volunteer: a party member found in the register by name, or a
+    resident by name, mobile and home. The member search answers htmx with its list."""
+    user = request.user
+    unit = _managed_unit(request)
+    q = (request.GET.get("q") or request.POST.get("q") or "").strip()[:40]
+    members = _register_members(user, unit, q, request.POST.get("member", ""))
+    units = _home_units(unit)
+    form = VolunteerForm(request.POST or None, members=members, units=units)
+    if request.headers.get("HX-Request") and request.method == "GET":
+        return render(
+            request, "volunteers/_member_choices.html", {"form": form, "q": q, "unit": unit}
+        )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        member = next((m for m in members if m.pk == data["member"]), None)
+        home = next((u for u in units if u.code == data["home"]), unit)
+        try:
+            volunteer = services.volunteer_register(
+                actor=user,
+                unit=unit if member else home,
+                name=data["name"],
+                member=member,
+                mobile=data["mobile"],
+                specialty_ids=[s.pk for s in data["specialties"]],
+            )
+        except DomainError as e:
+            field = {"member_id": "member", "specialty_ids": "specialties", "unit": "home"}.get(
+                e.field, e.field
+            )
+            form.add_error(field if field in form.fields else None, e.message)
+        else:
+            messages.success(request, _("已登记 %(name)s 为志愿者。") % {"name": volunteer.name})
+            return redirect("volunteers:record", pk=volunteer.pk)
+    return render(
+        request,
+        "volunteers/volunteer_new.html",
+        {"form": form, "unit": unit, "q": q},
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
