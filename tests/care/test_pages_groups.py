@@ -97,3 +97,9 @@ def test_a_head_with_only_a_member_role_sees_the_care_menu(
     list(account.grants.all())  # warm nothing else: grants are cached on first use
     with django_assert_max_num_queries(2):  # the grants, then the EXISTS
         assert navigation(request)["nav"]["care"] is True
+
+
+def test_groups_page_query_bound(login, city_admin, django_assert_max_num_queries):
+    client = login(city_admin)
+    with django_assert_max_num_queries(9):
+        assert client.get(URL).status_code == 200

@@ -109,3 +109,19 @@ def test_the_register_link_is_on_the_index_and_team_pages(login, bob, resident, 
     )
     assert URL not in login(resident).get("/volunteers/").content.decode()
     assert URL not in login(resident).get("/volunteers/teams/").content.decode()
+
+
+def test_register_page_query_bound(login, alice, bob, tree, django_assert_max_num_queries):
+    from hongyan.members import services as member_services
+    from tests.care.conftest import make_id
+
+    for i in range(12):  # the list of matches costs the same for 1 or 12
+        member_services.member_create(
+            actor=alice,
+            unit=tree.building_a,
+            name=f"赵{i}",
+            id_number=make_id(520 + i, date(1970, 1, 1)),
+        )
+    client = login(bob)
+    with django_assert_max_num_queries(13):
+        assert client.get(URL, {"q": "赵"}).status_code == 200
