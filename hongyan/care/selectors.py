@@ -102,9 +102,17 @@ def recipient_access(user, pk, step: str = "view") -> CareRecipient:
 
 
 def may_use_care(user) -> bool:
-    return bool(visible_paths(user, "care.view")) or (
-        getattr(user, "is_authenticated", False)
-        and CareRecipient.objects.filter(assigned_to(user)).exists()
+    """Asked on every page for the menu, so each way of being a visitor is its own
+    indexed lookup (one OR across three joins would read the whole table)."""
+    if visible_paths(user, "care.view"):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    recipients = CareRecipient.objects
+    return (
+        recipients.filter(visitor_user=user).exists()
+        or recipients.filter(visitor_post__member__account=user).exists()
+        or recipients.filter(visitor_team__in=_teams_of(user)).exists()
     )
 
 
