@@ -50,6 +50,19 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
+# code, name, default visit interval in days, a group of children (migration 0002 seeded
+# them; post_migrate brings a missing one back, e.g. after a test database's flush)
+DEFAULT_GROUPS = (
+    ("elderly_alone", "独居老人", 7, False),
+    ("elderly_couple", "高龄空巢老人（夫妇）", 30, False),
+    ("disabled", "残疾人", 30, False),
+    ("dibao", "低保户", 30, False),
+    ("tekun", "特困户", 30, False),
+    ("left_behind_child", "留守儿童", 30, True),
+    ("other", "其他", 30, False),
+)
+
+
 class CareGroup(models.Model):
     """A managed list (seeded by migration 0002): 独居老人, 高龄空巢老人, 残疾人, 低保户,
     特困户, 留守儿童, 其他. `interval_days` is the default visit frequency of the group."""
