@@ -241,6 +241,7 @@ PK_BY_PREFIX = {
     "api/v1/services/": _service_in,
     "volunteers/services/": _service_in,
     "api/v1/people/": lambda tree, alice: _volunteer_in(tree, alice).pk,
+    "api/v1/volunteers/": lambda tree, alice: _volunteer_in(tree, alice).pk,
     "volunteers/people/": lambda tree, alice: _volunteer_in(tree, alice).pk,
 }
 

@@ -115,6 +115,16 @@ class VolunteerOut(Schema):
         return [s.name for s in obj.specialties.all()]
 
 
+class WithdrawIn(Schema):
+    reason: str = Field(max_length=200, description="退出原因（必填）")
+
+
+class WithdrawOut(VolunteerOut):
+    active: bool
+    withdrawn_at: datetime | None
+    withdrawn_reason: str
+
+
 class ServiceIn(Schema):
     unit: str | None = Field(None, description="发布的社区（不填则为服务队所属单位）")
     team_id: int | None = None
@@ -386,6 +396,18 @@ def volunteer_register(request, payload: VolunteerIn):
 def volunteer_list(request, unit: str | None = None):
     target = unit_get(request.user, unit) if unit else None
     return selectors.volunteer_list(request.user, unit=target)
+
+
+@router.post(
+    "/volunteers/{pk}/withdraw",
+    response={200: WithdrawOut, **ERRORS},
+    summary="退出志愿者队伍（本人，或管辖其住址的工作人员）：退出服务队、取消未开始的报名，时长与证明保留",
+)
+def volunteer_withdraw(request, pk: int, payload: WithdrawIn):
+    volunteer = selectors.volunteer_get(request.user, pk)
+    return services.volunteer_withdraw(
+        actor=request.user, volunteer=volunteer, reason=payload.reason
+    )
 
 
 # --- services ------------------------------------------------------------------------------------

@@ -125,3 +125,11 @@ class VolunteerForm(forms.Form):
             if not data.get("home"):
                 self.add_error("home", _("请选择居民的居住单位。"))
         return data
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("退出原因"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如：搬离本社区、身体原因")}),
+    )

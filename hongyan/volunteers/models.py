@@ -78,6 +78,9 @@ class Volunteer(models.Model):
         "members.Specialty", blank=True, related_name="volunteers", verbose_name=_("特长")
     )
     active = models.BooleanField(_("在册"), default=True)
+    # the last withdrawal (退出): when and why; cleared when the person joins again
+    withdrawn_at = models.DateTimeField(_("退出时间"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("退出原因"), max_length=200, blank=True)
     generated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

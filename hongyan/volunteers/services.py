@@ -8,7 +8,9 @@ Rules (志愿服务条例 2017; 志愿服务记录与证明出具办法 2021):
 - check-out needs a check-in before it; the hours of one day may not pass 24;
 - hours entered afterwards by the leader are marked as such;
 - approving hours that are already approved changes nothing (they count once);
-- certificates are free; issuing one is audited.
+- certificates are free; issuing one is audited;
+- a volunteer who withdraws (退出) leaves teams and future sign-ups but keeps their
+  hours and certificates; joining again puts them back on the register.
 """
 
 import secrets
@@ -137,6 +139,8 @@ def volunteer_register(
         ):
             raise _invalid(_("这名党员不住在该单位。"), "member_id")
         existing = Volunteer.objects.filter(member=member).first()
+        if existing and not existing.active:  # withdrew before: back on the register
+            return _reactivate(actor, existing)
         if existing:
             raise _conflict("exists", _("这名党员已是志愿者。"), "member_id")
         name, unit = member.name, member.unit
@@ -159,6 +163,15 @@ def volunteer_register(
     return volunteer
 
 
+def _reactivate(actor, volunteer: Volunteer) -> Volunteer:
+    """Someone who withdrew joins again: back on the register (the old hours stayed)."""
+    if not volunteer.active:
+        volunteer.active, volunteer.withdrawn_at, volunteer.withdrawn_reason = True, None, ""
+        volunteer.save(update_fields=["active", "withdrawn_at", "withdrawn_reason"])
+        _audit("rejoin", actor, volunteer)
+    return volunteer
+
+
 def volunteer_of(user) -> Volunteer | None:
     if not getattr(user, "is_authenticated", False):
         return None
@@ -171,7 +184,7 @@ def volunteer_join(*, actor) -> Volunteer:
     member register, else the unit of their grant)."""
     found = volunteer_of(actor)
     if found:
-        return found
+        return _reactivate(actor, found)
     member = Member.objects.filter(account=actor).select_related("unit").first()
     if member is not None:
         volunteer = Volunteer.objects.filter(member=member).first()
@@ -179,7 +192,7 @@ def volunteer_join(*, actor) -> Volunteer:
             volunteer.account = actor
             volunteer.save(update_fields=["account"])
             _audit("link_account", actor, volunteer)
-            return volunteer
+            return _reactivate(actor, volunteer)
         unit = member.unit
     else:
         grant = actor.grants.select_related("unit").order_by("-unit__depth").first()
@@ -196,6 +209,55 @@ def volunteer_join(*, actor) -> Volunteer:
     if member is not None:
         volunteer.specialties.set(member.specialties.all())
     _audit("join", actor, volunteer, name=volunteer.name)
+    return volunteer
+
+
+@transaction.atomic
+def volunteer_withdraw(*, actor, volunteer: Volunteer, reason: str) -> Volunteer:
+    """A volunteer leaves the register (退出): by themselves, or by staff over their home.
+    Their team memberships end, their sign-ups to services not yet started are
+    withdrawn; their hours and certificates stay (records stay true). Someone who leads
+    an active team is refused until the team has a new leader."""
+    own = volunteer.account_id and volunteer.account_id == getattr(actor, "pk", None)
+    if not own:
+        _require(actor, "volunteer.manage", volunteer.unit)
+    volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _invalid(_("请填写退出原因。"), "reason")
+    if not volunteer.active:
+        raise _conflict("withdrawn", _("此人已经退出志愿者队伍。"))
+    led = list(
+        Team.objects.filter(leader=volunteer, status=TeamStatus.ACTIVE).order_by("name", "pk")
+    )
+    if led:
+        raise _conflict(
+            "leads_team",
+            _("此人是“%(team)s”的队长；请先为该队另定队长，再办理退出。")
+            % {"team": "、".join(t.name for t in led)},
+        )
+    now = timezone.now()
+    teams = list(volunteer.memberships.values_list("team_id", flat=True))
+    volunteer.memberships.all().delete()
+    withdrawn = list(
+        Participation.objects.filter(
+            volunteer=volunteer,
+            cancelled_at=None,
+            checkin_at=None,
+            service__starts_at__gt=now,
+        ).values_list("pk", "service_id")
+    )
+    Participation.objects.filter(pk__in=[pk for pk, _s in withdrawn]).update(cancelled_at=now)
+    volunteer.active, volunteer.withdrawn_at, volunteer.withdrawn_reason = False, now, reason[:200]
+    volunteer.save(update_fields=["active", "withdrawn_at", "withdrawn_reason"])
+    _audit(
+        "withdraw",
+        actor,
+        volunteer,
+        reason=volunteer.withdrawn_reason,
+        teams=teams,
+        services=[s for _pk, s in withdrawn],
+    )
     return volunteer
 
 
@@ -236,7 +298,7 @@ def team_create(
 def _volunteers_in(actor, ids: list[int], field: str) -> list[Volunteer]:
     from hongyan.core.scope import scope
 
-    found = list(scope(Volunteer.objects.filter(pk__in=ids), actor))
+    found = list(scope(Volunteer.objects.filter(pk__in=ids, active=True), actor))
     if len(found) != len(set(ids)):
         raise _invalid(_("志愿者不存在，或不在您的管辖范围内。"), field)
     return found
@@ -245,6 +307,8 @@ def _volunteers_in(actor, ids: list[int], field: str) -> list[Volunteer]:
 @transaction.atomic
 def team_add_member(*, actor, team: Team, volunteer: Volunteer) -> TeamMembership:
     _require(actor, "volunteer.manage", team.unit)
+    if not volunteer.active:
+        raise _conflict("withdrawn", _("此人已退出志愿者队伍。"), "volunteer_id")
     membership, created = TeamMembership.objects.get_or_create(team=team, volunteer=volunteer)
     if created:
         _audit("team.add_member", actor, team, volunteer=volunteer.pk)
@@ -364,6 +428,8 @@ def service_signup(*, actor, service: Service, volunteer: Volunteer | None = Non
     if assigned:
         if not may_lead(actor, service):
             raise PermissionDenied(_("只有队长或社区工作人员可以指派。"))
+        if not volunteer.active:
+            raise _conflict("withdrawn", _("此人已退出志愿者队伍，不能指派。"), "volunteer_id")
         if now >= service.ends_at:
             raise _conflict("ended", _("该服务已结束。"))
     else:

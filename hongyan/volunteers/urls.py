@@ -17,6 +17,7 @@ urlpatterns = [
     path("me/", views.my_record, name="me"),
     path("people/new/", views.volunteer_new, name="volunteer_new"),
     path("people/<int:pk>/", views.record, name="record"),
+    path("people/<int:pk>/withdraw/", views.volunteer_withdraw, name="withdraw"),
     path("people/<int:pk>/certificate/", views.certificate_issue, name="certificate_issue"),
     path("certificates/<str:code>.pdf", views.certificate_pdf, name="certificate_pdf"),
 ]

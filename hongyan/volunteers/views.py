@@ -19,7 +19,14 @@ from hongyan.orgs.models import Unit, UnitKind
 from hongyan.orgs.selectors import unit_get
 
 from . import pdf, selectors, services
-from .forms import LeaderEntryForm, ServiceForm, TeamForm, TeamStatusForm, VolunteerForm
+from .forms import (
+    LeaderEntryForm,
+    ServiceForm,
+    TeamForm,
+    TeamStatusForm,
+    VolunteerForm,
+    WithdrawForm,
+)
 from .models import Certificate
 
 
@@ -403,17 +410,54 @@ def my_record(request):
     return redirect("volunteers:record", pk=volunteer.pk)
 
 
+def _record_context(request, volunteer, withdraw_form=None):
+    user = request.user
+    own = bool(volunteer.account_id) and volunteer.account_id == user.pk
+    return {
+        "volunteer": volunteer,
+        "record": selectors.volunteer_record(volunteer),
+        "certificates": volunteer.certificates.all()[:5],
+        "own": own,
+        "may_withdraw": volunteer.active
+        and (own or can(user, "volunteer.manage", volunteer.unit.path)),
+        "withdraw_form": withdraw_form or WithdrawForm(),
+    }
+
+
 @login_required
 def record(request, pk):
     volunteer = selectors.volunteer_get(request.user, pk)
+    return render(request, "volunteers/record.html", _record_context(request, volunteer))
+
+
+@login_required
+@require_POST
+def volunteer_withdraw(request, pk):
+    """The person, or staff over their home, take them off the register with a reason."""
+    volunteer = selectors.volunteer_get(request.user, pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.volunteer_withdraw(
+                actor=request.user, volunteer=volunteer, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as e:
+            if e.status == 422:
+                form.add_error("reason", e.message)
+            else:
+                messages.error(request, e.message)
+                return redirect("volunteers:record", pk=volunteer.pk)
+        else:
+            messages.success(
+                request,
+                _("%(name)s 已退出志愿者队伍；服务时长和证明保留。") % {"name": volunteer.name},
+            )
+            return redirect("volunteers:record", pk=volunteer.pk)
     return render(
         request,
         "volunteers/record.html",
-        {
-            "volunteer": volunteer,
-            "record": selectors.volunteer_record(volunteer),
-            "certificates": volunteer.certificates.all()[:5],
-        },
+        _record_context(request, volunteer, withdraw_form=form),
+        status=422,
     )
 
 
