@@ -189,29 +189,12 @@ class CareRecipient(models.Model):
         return reverse("care:detail", args=[self.pk])
 
     # personal data: plaintext only through these, masked by default
-    @property
-    def id_number(self) -> str:
-        return pii.decrypt(self.id_number_enc, ID_AAD) if self.id_number_enc else ""
-
-    @property
-    def mobile(self) -> str:
-        return pii.decrypt(self.mobile_enc, MOBILE_AAD) if self.mobile_enc else ""
-
-    @property
-    def id_number_masked(self) -> str:
-        return pii.mask_id_number(self.id_number)
-
-    @property
-    def mobile_masked(self) -> str:
-        return pii.mask_mobile(self.mobile)
-
-    def set_id_number(self, value: str) -> None:
-        self.id_number_enc = pii.encrypt(value, ID_AAD) if value else ""
-        self.id_number_index = pii.blind_index(value, ID_PURPOSE) if value else ""
-
-    def set_mobile(self, value: str) -> None:
-        self.mobile_enc = pii.encrypt(value, MOBILE_AAD) if value else ""
-        self.mobile_index = pii.blind_index(value, MOBILE_PURPOSE) if value else ""
+    id_number, id_number_masked, set_id_number = pii.encrypted_accessors(
+        "id_number", aad=ID_AAD, purpose=ID_PURPOSE, mask=pii.mask_id_number
+    )
+    mobile, mobile_masked, set_mobile = pii.encrypted_accessors(
+        "mobile", aad=MOBILE_AAD, purpose=MOBILE_PURPOSE, mask=pii.mask_mobile
+    )
 
     def set_birth_date(self, value: date | None) -> None:
         self.birth_date = value

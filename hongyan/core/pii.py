@@ -162,6 +162,28 @@ def blind_index(value: str, purpose: str) -> str:
     return _index(current_key().key, purpose, value)
 
 
+def encrypted_accessors(name: str, *, aad: str, mask, purpose: str = ""):
+    """The plaintext, masked and setter accessors of a personal-data value stored as
+    `<name>_enc` (SM4-GCM) and, when a purpose is given, its blind index `<name>_index`.
+    In a model: `mobile, mobile_masked, set_mobile = pii.encrypted_accessors(...)`;
+    plaintext is reached only through these, the masked form is what pages show."""
+    enc, index = f"{name}_enc", f"{name}_index"
+
+    def plaintext(obj) -> str:
+        token = getattr(obj, enc)
+        return decrypt(token, aad) if token else ""
+
+    def masked(obj) -> str:
+        return mask(plaintext(obj))
+
+    def set_value(obj, value: str) -> None:
+        setattr(obj, enc, encrypt(value, aad) if value else "")
+        if purpose:
+            setattr(obj, index, blind_index(value, purpose) if value else "")
+
+    return property(plaintext), property(masked), set_value
+
+
 def blind_indexes(value: str, purpose: str) -> list[str]:
     """The index under every configured key: what to look a value up by."""
     return [_index(k.key, purpose, value) for k in field_keys()]

@@ -297,17 +297,9 @@ class Need(models.Model):
     def get_absolute_url(self):
         return reverse("needs:detail", args=[self.pk])
 
-    @property
-    def resident_mobile(self) -> str:
-        return pii.decrypt(self.resident_mobile_enc, MOBILE_AAD) if self.resident_mobile_enc else ""
-
-    @property
-    def resident_mobile_masked(self) -> str:
-        return pii.mask_mobile(self.resident_mobile)
-
-    def set_resident_mobile(self, value: str) -> None:
-        self.resident_mobile_enc = pii.encrypt(value, MOBILE_AAD) if value else ""
-        self.resident_mobile_index = pii.blind_index(value, MOBILE_PURPOSE) if value else ""
+    resident_mobile, resident_mobile_masked, set_resident_mobile = pii.encrypted_accessors(
+        "resident_mobile", aad=MOBILE_AAD, purpose=MOBILE_PURPOSE, mask=pii.mask_mobile
+    )
 
     def issue_follow_token(self) -> str:
         """A new follow token; only its hash is kept. Returns the raw token (show it once)."""

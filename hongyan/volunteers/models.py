@@ -94,17 +94,9 @@ class Volunteer(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def mobile(self) -> str:
-        return pii.decrypt(self.mobile_enc, MOBILE_AAD) if self.mobile_enc else ""
-
-    @property
-    def mobile_masked(self) -> str:
-        return pii.mask_mobile(self.mobile)
-
-    def set_mobile(self, value: str) -> None:
-        self.mobile_enc = pii.encrypt(value, MOBILE_AAD) if value else ""
-        self.mobile_index = pii.blind_index(value, MOBILE_PURPOSE) if value else ""
+    mobile, mobile_masked, set_mobile = pii.encrypted_accessors(
+        "mobile", aad=MOBILE_AAD, purpose=MOBILE_PURPOSE, mask=pii.mask_mobile
+    )
 
 
 class TeamStatus(models.TextChoices):
