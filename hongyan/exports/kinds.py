@@ -100,28 +100,9 @@ def _member_headers(masked: bool) -> list[str]:
 
 
 def _member_cells(m, masked: bool):
-    return (
-        m.name,
-        m.get_gender_display(),
-        m.ethnicity,
-        m.birth_date.isoformat() if m.birth_date else "",
-        m.id_number_masked if masked else m.id_number,
-        m.mobile_masked if masked else m.mobile,
-        m.get_category_display(),
-        m.joined_on.isoformat() if m.joined_on else "",
-        m.party_org.name if m.party_org_id else "",
-        m.compound.name,
-        m.building,
-        m.entrance,
-        m.room,
-        m.work_unit,
-        m.get_status_display(),
-        m.get_education_display(),
-        m.profession,
-        "、".join(s.name for s in m.specialties.all()),
-        m.get_plate_display() if m.plate else "",
-        m.note,
-    )
+    from hongyan.members.excel import member_cells
+
+    return member_cells(m, masked=masked)
 
 
 register(

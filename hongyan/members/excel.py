@@ -144,6 +144,32 @@ def report(plan) -> bytes:
     return _save(wb)
 
 
+def member_cells(m, *, masked: bool) -> tuple:
+    """One member's row under EXPORT_HEADERS (shared with the export-control flow)."""
+    return (
+        m.name,
+        m.get_gender_display(),
+        m.ethnicity,
+        m.birth_date.isoformat() if m.birth_date else "",
+        m.id_number_masked if masked else m.id_number,
+        m.mobile_masked if masked else m.mobile,
+        m.get_category_display(),
+        m.joined_on.isoformat() if m.joined_on else "",
+        m.party_org.name if m.party_org_id else "",
+        m.compound.name,
+        m.building,
+        m.entrance,
+        m.room,
+        m.work_unit,
+        m.get_status_display(),
+        m.get_education_display(),
+        m.profession,
+        "、".join(s.name for s in m.specialties.all()),
+        m.get_plate_display() if m.plate else "",
+        m.note,
+    )
+
+
 def export(members, *, exported_by: str, unit_label: str) -> bytes:
     """Members, masked, with a watermark row naming who exported them and when."""
     wb = Workbook(write_only=True)
@@ -167,32 +193,6 @@ def export(members, *, exported_by: str, unit_label: str) -> bytes:
     ws.append(head)
     count = 0
     for m in members:
-        ws.append(
-            [
-                safe(v)
-                for v in (
-                    m.name,
-                    m.get_gender_display(),
-                    m.ethnicity,
-                    m.birth_date.isoformat() if m.birth_date else "",
-                    m.id_number_masked,
-                    m.mobile_masked,
-                    m.get_category_display(),
-                    m.joined_on.isoformat() if m.joined_on else "",
-                    m.party_org.name if m.party_org_id else "",
-                    m.compound.name,
-                    m.building,
-                    m.entrance,
-                    m.room,
-                    m.work_unit,
-                    m.get_status_display(),
-                    m.get_education_display(),
-                    m.profession,
-                    "、".join(s.name for s in m.specialties.all()),
-                    m.get_plate_display() if m.plate else "",
-                    m.note,
-                )
-            ]
-        )
+        ws.append([safe(v) for v in member_cells(m, masked=True)])
         count += 1
     return _save(wb), count
