@@ -24,7 +24,7 @@ from hongyan.core.ratelimit import RateLimited, client_ip, hit, rate_limit
 from hongyan.core.scope import access, can, visible_paths
 from hongyan.orgs.models import PartyOrganization, Unit, UnitKind
 
-from . import matching, pages_support, rules, selectors, services
+from . import matching, rules, selectors, services
 from .forms import (
     CategoryForm,
     DispatchForm,
@@ -496,7 +496,7 @@ def queue(request):
     # the rows show these only: no need to join the handler, assignee and owner
     needs = needs.select_related(None).select_related("category", "unit").only(*ROW_FIELDS)
     page = Paginator(needs, PAGE_SIZE).get_page(params.get("page"))
-    counts = pages_support.queue_counts(user, unit) if unit is not None else None
+    counts = selectors.need_queue_counts(user, unit) if unit is not None else None
     keep = params.copy()
     keep.pop("page", None)
     return render(
