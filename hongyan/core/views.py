@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hongyan.core.spreadsheet import formula_safe
 from hongyan.orgs import selectors as org_selectors
 from hongyan.orgs.models import UnitKind
 
@@ -182,7 +183,8 @@ def audit_export(request):
     writer.writerow(["seq", "at", "actor", "unit", "ip", "action", "object", "result", "detail"])
     for row in rows.iterator():
         writer.writerow(
-            [
+            formula_safe(cell)
+            for cell in [
                 row.seq,
                 timezone.localtime(row.at).isoformat(),
                 row.actor_name,

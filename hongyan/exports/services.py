@@ -31,13 +31,13 @@ from openpyxl.styles import Font
 from hongyan.core import audit, pii
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import can
+from hongyan.core.spreadsheet import formula_safe
 
 from . import kinds
 from .models import ExportRequest
 
 FILE_AAD = "exports.ExportRequest.file"
 FILTERS_AAD = "exports.ExportRequest.filters"
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def approval_rows() -> int:
@@ -73,12 +73,6 @@ def _filters(export: ExportRequest) -> dict:
     return json.loads(pii.decrypt_bytes(base64.b64decode(export.filters_enc), FILTERS_AAD))
 
 
-def _safe(value):
-    if isinstance(value, str) and value.startswith(DANGEROUS_START):
-        return "'" + value
-    return value
-
-
 def watermark(export: ExportRequest, at) -> str:
     kind = kinds.get(export.kind)
     text = _(
@@ -103,7 +97,7 @@ def _write(export: ExportRequest, at) -> tuple[bytes, int]:
     rows = kind.rows(export.requester, export.unit, _filters(export))
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(str(kind.label)[:31])
-    mark = WriteOnlyCell(ws, value=_safe(watermark(export, at)))
+    mark = WriteOnlyCell(ws, value=formula_safe(watermark(export, at)))
     mark.font = Font(bold=True, color="C00000")
     ws.append([mark])
     head = []
@@ -114,7 +108,7 @@ def _write(export: ExportRequest, at) -> tuple[bytes, int]:
     ws.append(head)
     count = 0
     for row in rows.iterator(chunk_size=2000):
-        ws.append([_safe(v) for v in kind.cells(row, export.masked)])
+        ws.append([formula_safe(v) for v in kind.cells(row, export.masked)])
         count += 1
     out = io.BytesIO()
     wb.save(out)

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from .importer import DANGEROUS_START
+from hongyan.core.spreadsheet import formula_safe
 
 TEMPLATE_HEADERS = (
     "序号",
@@ -76,13 +76,6 @@ BOLD = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="FDECEA")
 
 
-def safe(value):
-    """A cell value that spreadsheet programs will not evaluate."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_START):
-        return "'" + value
-    return value
-
-
 def _save(workbook) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
@@ -123,7 +116,7 @@ def report(plan) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("检查报告"))
     summary = plan.summary()
-    ws.append([safe(_("文件：%(name)s") % {"name": plan.filename})])
+    ws.append([formula_safe(_("文件：%(name)s") % {"name": plan.filename})])
     ws.append([_("共 %(rows)d 行；错误 %(errors)d 处；提示 %(notices)d 处") % summary])
     ws.append([])
     head = []
@@ -136,8 +129,8 @@ def report(plan) -> bytes:
         ws.append(
             [
                 p.row or "",
-                safe(p.column),
-                safe(p.message),
+                formula_safe(p.column),
+                formula_safe(p.message),
                 _("错误") if p.level == "error" else _("提示"),
             ]
         )
@@ -177,7 +170,7 @@ def export(members, *, exported_by: str, unit_label: str) -> bytes:
     at = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     mark = WriteOnlyCell(
         ws,
-        value=safe(
+        value=formula_safe(
             _("%(unit)s 党员名册 · 由 %(who)s 于 %(at)s 导出 · 内部资料，仅限工作使用，严禁外传")
             % {"unit": unit_label, "who": exported_by, "at": at}
         ),
@@ -193,6 +186,6 @@ def export(members, *, exported_by: str, unit_label: str) -> bytes:
     ws.append(head)
     count = 0
     for m in members:
-        ws.append([safe(v) for v in member_cells(m, masked=True)])
+        ws.append([formula_safe(v) for v in member_cells(m, masked=True)])
         count += 1
     return _save(wb), count

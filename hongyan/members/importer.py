@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from hongyan.core import audit, pii
 from hongyan.core.pinyin import search_keys
 from hongyan.core.scope import scope
+from hongyan.core.spreadsheet import FORMULA_START
 from hongyan.orgs import services as org_services
 from hongyan.orgs.models import Unit, UnitKind
 
@@ -100,8 +101,7 @@ UPDATED_BY = {
     "id_number": ("gender", "birth_date"),
 }
 FOOTER_WORDS = ("制表人", "审核人", "填表人", "填报人", "负责人", "填表日期", "注：", "说明：")
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-_DANGEROUS_FIRST = frozenset(DANGEROUS_START)  # each is one character
+_DANGEROUS_FIRST = frozenset(FORMULA_START)  # each is one character
 _BLANK_WORDS = frozenset(("", "-", "--", "—", "/"))
 
 

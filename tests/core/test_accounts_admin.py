@@ -314,3 +314,14 @@ def test_administrators_land_on_their_tools(sysadmin, auditor):
     assert 'href="/accounts/"' in html and "个下级单位" not in html
     html = admin_client(auditor).get("/").content.decode()
     assert 'href="/audit/"' in html and 'href="/accounts/"' not in html
+
+
+def test_the_audit_csv_does_not_let_a_typed_username_become_a_formula(auditor, db):
+    """A failed sign-in records whatever was typed as the username; in the CSV it stays text."""
+    typed = '=HYPERLINK("http://evil.example","点我")'
+    with pytest.raises(DomainError):
+        services.login_check(username=typed, password="wrong")
+    response = admin_client(auditor).get("/audit/export.csv?action=auth.")
+    text = response.content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert not any(cell.startswith("=") for line in text.splitlines() for cell in line.split(","))
