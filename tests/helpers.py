@@ -4,6 +4,9 @@ small builders shared by several test modules."""
 import itertools
 from datetime import date, timedelta
 
+import pytest
+from django.db import connection
+
 from hongyan.orgs.models import Unit
 
 
@@ -41,3 +44,10 @@ def add_full_members(actor, compound: Unit, n: int) -> None:
             name=f"王{_GIVEN[seq % 10]}{_SECOND[(seq // 10) % 6]}",
             id_number=first17 + pii.id_check_char(first17),
         )
+
+
+# a race needs two real connections, which SQLite's single writer cannot give; CI's
+# PostgreSQL pass runs these
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two real connections need PostgreSQL"
+)

@@ -436,13 +436,10 @@ class NeedSupporter(models.Model):
     def __str__(self):
         return f"{self.name} → {self.need_id}"
 
-    @property
-    def mobile_masked(self) -> str:
-        return (
-            pii.mask_mobile(pii.decrypt(self.mobile_enc, SUPPORTER_MOBILE_AAD))
-            if self.mobile_enc
-            else ""
-        )
+    # the same blind-index purpose as the need's own mobile: one search finds both
+    mobile, mobile_masked, set_mobile = pii.encrypted_accessors(
+        "mobile", aad=SUPPORTER_MOBILE_AAD, purpose=MOBILE_PURPOSE, mask=pii.mask_mobile
+    )
 
 
 class NotificationKind(models.TextChoices):

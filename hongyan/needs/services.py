@@ -37,6 +37,7 @@ named person may start a need dispatched to them")."""
 import base64
 import binascii
 import re
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -55,7 +56,6 @@ from . import clock
 from .models import (
     PHOTO_MAX_BYTES,
     PHOTOS_MAX,
-    SUPPORTER_MOBILE_AAD,
     TEXT_MAX,
     AssigneeKind,
     Channel,
@@ -433,10 +433,8 @@ def need_join(*, actor, need: Need, name: str, mobile: str = "", note: str = "")
         account=actor if getattr(actor, "pk", None) else None,
         note=_text(note, "note", required=False, maximum=500),
     )
-    if mobile:
-        supporter.mobile_enc = pii.encrypt(mobile, SUPPORTER_MOBILE_AAD)
-        supporter.mobile_index = pii.blind_index(mobile, "need.mobile")
-    raw = __import__("secrets").token_urlsafe(18)
+    supporter.set_mobile(mobile)
+    raw = secrets.token_urlsafe(18)
     supporter.follow_token_hash = hash_follow_token(raw)
     supporter.save()
     supporter.follow_token = raw

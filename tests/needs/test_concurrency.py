@@ -13,9 +13,7 @@ from hongyan.needs import services
 from hongyan.needs.models import Need, NeedEvent, Status
 from hongyan.needs.rules import NeedError
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="two real connections need PostgreSQL"
-)
+from ..helpers import postgres_only
 
 
 @pytest.fixture(autouse=True)

@@ -12,11 +12,8 @@ from hongyan.volunteers import services
 from hongyan.volunteers.models import Participation, Service
 from hongyan.volunteers.services import VolunteerError
 
+from ..helpers import postgres_only
 from .conftest import happening_now
-
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="two real connections need PostgreSQL"
-)
 
 
 @pytest.fixture(autouse=True)
