@@ -119,7 +119,7 @@ def populate(count: int, rng: random.Random) -> list[str]:
             next_id += 1
         bulk.insert(Member, MEMBER_COLUMNS, rows)
         bulk.insert(MemberSearchKey, ["member", "key"], keys, batch=5000)
-        bulk.reset_sequence(Member, MemberSearchKey)
+        bulk.reset_sequence(Member)
     from django.db import connection
 
     with connection.cursor() as cursor:

@@ -269,7 +269,7 @@ def build_demo_members(
     bulk.insert(Member.specialties.through, ["member", "specialty"], chosen, batch=5000)
     bulk.insert(DualRegistration, REGISTRATION_COLUMNS, registrations, batch=5000)
     bulk.insert(CommunityPost, POST_COLUMNS, posts, batch=5000)
-    bulk.reset_sequence(Member, MemberSearchKey, Member.specialties.through)
+    bulk.reset_sequence(Member, Member.specialties.through)  # the keys have no sequence
     return {
         "members": len(rows),
         "jining_in_service": jining_in_service,

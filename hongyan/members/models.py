@@ -293,16 +293,35 @@ class MemberRecord(Member):
 
 class MemberSearchKey(models.Model):
     """One pinyin key of a member's name (initials or full, every heteronym reading),
-    so that a prefix search is one indexed range query."""
+    so that a prefix search is one indexed range query.
 
-    # no index of its own: the (member, key) constraint's index starts with the member
+    A derived index of `Member.name`, rebuilt by the code that writes it (services'
+    write_search_keys, the importer, the demo), and written 370,000 rows at a time by
+    a big import: so the table carries as few structures as serve it. The primary key
+    (member, key) is the uniqueness and serves deleting one member's keys; one index on
+    `key` serves the prefix search. No database foreign key (no RI trigger per row at
+    COMMIT): the ORM still cascades a member's deletion (on_delete), and raw deletes of
+    members delete their keys first (demo.clear_demo_members)."""
+
+    pk = models.CompositePrimaryKey("member", "key")
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="search_keys", db_index=False
+        Member,
+        on_delete=models.CASCADE,
+        related_name="search_keys",
+        db_index=False,
+        db_constraint=False,
     )
-    key = models.CharField(max_length=60, db_index=True)
+    key = models.CharField(max_length=60)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["member", "key"], name="member_key_once")]
+        indexes = [
+            # PostgreSQL: varchar_pattern_ops, so that `key__under` (LIKE 'x%') can use it
+            # whatever the database's collation. SQLite has no operator classes: Django
+            # leaves them out there, and the plain index serves its range form.
+            models.Index(
+                fields=["key"], opclasses=["varchar_pattern_ops"], name="search_key_prefix"
+            )
+        ]
 
     def __str__(self):
         return self.key

@@ -214,9 +214,15 @@ def specialties_named(names: list[str], *, create: bool = False) -> list[Special
 
 
 def write_search_keys(members: list[Member]) -> None:
-    MemberSearchKey.objects.filter(member__in=[m.pk for m in members]).delete()
+    """Replace the members' search keys with those of their names (truncated to the
+    column's 60 characters: two long readings may then meet, so once each)."""
+    MemberSearchKey.objects.filter(member_id__in=[m.pk for m in members]).delete()
     MemberSearchKey.objects.bulk_create(
-        [MemberSearchKey(member=m, key=k[:60]) for m in members for k in search_keys(m.name)],
+        [
+            MemberSearchKey(member=m, key=key)
+            for m in members
+            for key in dict.fromkeys(k[:60] for k in search_keys(m.name))
+        ],
         batch_size=5000,
     )
 
