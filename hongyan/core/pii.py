@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import mul
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
@@ -231,18 +232,32 @@ ID_RE = re.compile(r"[0-9]{17}[0-9X]")
 MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
+_ZERO_WEIGHTED = ord("0") * sum(ID_WEIGHTS)
+
+
 def id_check_char(first17: str) -> str:
     """GB 11643 MOD 11-2: the 18th character for the first 17 digits."""
-    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    digits = first17.encode("ascii")  # a non-ASCII character raises (a ValueError)
+    if len(digits) != 17 or not digits.isdigit():
+        raise ValueError("17 digits expected")
+    # the bytes are the digits' codes: weigh them, then take the weighted '0's away
+    return ID_CHECK[(sum(map(mul, digits, ID_WEIGHTS)) - _ZERO_WEIGHTED) % 11]
 
 
 def normalise_id_number(value) -> str:
+    if type(value) is str and len(value) == 18 and value.isascii() and value.isalnum():
+        return value.upper()  # already compact (most cells): no spaces, dashes or full-width
     return re.sub(r"[\s\-]", "", halfwidth(value or "")).upper()
 
 
 def id_birth_date(id_number: str) -> date | None:
+    return _yyyymmdd(id_number[6:14])
+
+
+@lru_cache(maxsize=40_000)
+def _yyyymmdd(digits: str) -> date | None:
     try:
-        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         return None
 

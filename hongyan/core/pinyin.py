@@ -10,6 +10,7 @@ from itertools import islice, product
 from pypinyin import Style, pinyin
 
 MAX_KEYS = 16
+KEY_LENGTH = 60  # the stored key's column: longer readings are cut (and may then meet)
 
 
 @lru_cache(maxsize=30_000)
@@ -27,7 +28,8 @@ def _readings(name: str, style) -> list[tuple[str, ...]]:
 
 @lru_cache(maxsize=50_000)
 def search_keys(name: str) -> tuple[str, ...]:
-    """Initials and full-pinyin keys of a name (lower case ASCII, no spaces)."""
+    """Initials and full-pinyin keys of a name (lower case ASCII, no spaces, each once
+    and at most KEY_LENGTH long)."""
     name = "".join(ch for ch in (name or "") if not ch.isspace())
     keys: list[str] = []
     for style in (Style.FIRST_LETTER, Style.NORMAL):
@@ -39,7 +41,7 @@ def search_keys(name: str) -> tuple[str, ...]:
         rest = "".join(r[0] for r in readings[1:])
         keys.extend(first + rest for first in readings[0])
         keys.extend("".join(p) for p in islice(product(*readings), MAX_KEYS))
-    return tuple(dict.fromkeys(keys))
+    return tuple(dict.fromkeys(key[:KEY_LENGTH] for key in keys))
 
 
 def is_pinyin_query(query: str) -> bool:

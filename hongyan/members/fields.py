@@ -120,7 +120,10 @@ def parse_id_number(value) -> str:
 
 
 def parse_mobile(value) -> str:
-    number = pii.normalise_mobile(text(value))
+    if type(value) is str and len(value) == 11 and value.isascii() and value.isdigit():
+        number = value  # already compact (most cells)
+    else:
+        number = pii.normalise_mobile(text(value))
     if not number:
         return ""
     problem = pii.mobile_problem(number)

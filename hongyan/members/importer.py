@@ -272,8 +272,9 @@ def _xlsx_prescan(archive: zipfile.ZipFile) -> list[tuple[int, str]]:
         chunk = head
         while chunk:
             buf = tail + chunk
-            for fm in _FORMULA.finditer(buf):
-                formulas.append((int(fm.group(2)), fm.group(1).decode()))
+            if b"<f" in buf:  # a byte search first: most sheets hold no formula at all
+                for fm in _FORMULA.finditer(buf):
+                    formulas.append((int(fm.group(2)), fm.group(1).decode()))
             tail = buf[-300:]
             chunk = fh.read(1 << 20)
     return sorted(set(formulas))
@@ -548,6 +549,11 @@ def check_file(data: bytes, filename: str, *, actor, unit: Unit | None, progress
     """The dry run. `unit` (a community, or a compound) has been access()-checked for
     member.import by the caller; None (command line only) guesses it from the title.
     `progress(done, total)` is called now and then while rows are checked."""
+    with bulk.gc_paused():
+        return _check(data, filename, actor=actor, unit=unit, progress=progress)
+
+
+def _check(data: bytes, filename: str, *, actor, unit: Unit | None, progress) -> Plan:
     kind = sniff(data, filename)
     plan = Plan(filename=filename, sha256=hashlib.sha256(data).hexdigest(), kind=kind, unit=unit)
     rows, formulas = read_rows(data, kind)
@@ -797,7 +803,7 @@ class ImportRefused(Exception):
 @transaction.atomic
 def commit(plan: Plan, *, actor, progress=lambda _done, _total: None) -> dict:
     """Write every row of a plan with no errors — or nothing at all."""
-    with bulk.write_cache():
+    with bulk.write_cache(), bulk.gc_paused():
         return _write(plan, actor=actor, progress=progress)
 
 
@@ -850,12 +856,16 @@ def _write(plan: Plan, *, actor, progress) -> dict:
     encrypt_id, encrypt_mobile = bulk.Encryptor(ID_AAD), bulk.Encryptor(MOBILE_AAD)
     mobile_index = bulk.Indexer(MOBILE_PURPOSE).current
     id_index = bulk.Indexer(ID_PURPOSE).current
+    homes = {name: (unit.pk, orgs.get(unit.pk)) for name, unit in compounds.items()}
+    adapt_date = connection.ops.adapt_datefield_value
     dates: dict = {None: None}
 
     def db_date(value):
-        if value not in dates:
-            dates[value] = bulk.db_date(value)
-        return dates[value]
+        try:
+            return dates[value]
+        except KeyError:
+            dates[value] = adapt_date(value)
+            return dates[value]
 
     total = len(plan.rows)
     # a second thread inserts each slice while this one prepares the next (bulk.Writer):
@@ -863,14 +873,15 @@ def _write(plan: Plan, *, actor, progress) -> dict:
     with bulk.Writer() as writer:
         for done, row in enumerate(plan.rows, start=1):
             data = row.data
-            compound = compounds[row.compound_name]
-            pk = plan.existing.get(data["id_number"])
+            compound_pk, org_pk = homes[row.compound_name]
+            pk = plan.existing.get(data["id_number"]) if plan.existing else None
             if pk is not None:
                 member = existing[pk]
                 for name in PLAIN_FIELDS:
                     if name in data and name in changeable:
                         setattr(member, name, data[name])
-                if member.compound_id != compound.pk:
+                if member.compound_id != compound_pk:
+                    compound = compounds[row.compound_name]
                     member.unit, member.compound = compound, compound
                 if "mobile" in changeable:
                     member.set_mobile(data.get("mobile", ""))
@@ -883,8 +894,8 @@ def _write(plan: Plan, *, actor, progress) -> dict:
                 new_rows.append(
                     (
                         member_id,
-                        compound.pk,
-                        compound.pk,
+                        compound_pk,
+                        compound_pk,
                         data.get("building", ""),
                         data.get("entrance", ""),
                         data.get("room", ""),
@@ -898,7 +909,7 @@ def _write(plan: Plan, *, actor, progress) -> dict:
                         mobile_index(mobile) if mobile else "",
                         data.get("category", "full"),
                         db_date(data.get("joined_on")),
-                        orgs.get(compound.pk),
+                        org_pk,
                         data.get("work_unit", ""),
                         data.get("work_unit_org", ""),
                         data.get("status", "in_service"),
@@ -924,7 +935,7 @@ def _write(plan: Plan, *, actor, progress) -> dict:
             [*PLAIN_FIELDS, "unit", "compound", "mobile_enc", "mobile_index"],
             batch_size=1000,
         )
-    bulk.reset_sequence(Member, MemberSearchKey, Member.specialties.through)
+    bulk.reset_sequence(Member, Member.specialties.through)
     progress(total, total)
     result = {
         "created": created,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from hongyan.core import pii
+from hongyan.core.pinyin import KEY_LENGTH
 
 ID_AAD = "members.Member.id_number"
 MOBILE_AAD = "members.Member.mobile"
@@ -311,7 +312,7 @@ class MemberSearchKey(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    key = models.CharField(max_length=60)
+    key = models.CharField(max_length=KEY_LENGTH)
 
     class Meta:
         indexes = [

@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from hongyan.core import pii
-from hongyan.core.pinyin import is_pinyin_query
+from hongyan.core.pinyin import KEY_LENGTH, is_pinyin_query
 from hongyan.core.scope import access, scope, visible_paths
 from hongyan.orgs.models import Unit, UnitKind
 
@@ -47,7 +47,7 @@ def search_filter(query: str) -> Q:
         return Q(mobile_index__in=pii.blind_indexes(mobile, MOBILE_PURPOSE))
     compact = query.replace(" ", "").lower()
     if is_pinyin_query(compact):
-        keys = MemberSearchKey.objects.filter(key__under=compact[:60]).values("member_id")
+        keys = MemberSearchKey.objects.filter(key__under=compact[:KEY_LENGTH]).values("member_id")
         return Q(pk__in=keys)
     return Q(name__contains=query) | Q(specialties__name=query)
 

@@ -72,23 +72,29 @@ def _parsers():
 
 
 PARSERS = _parsers()
-# fields whose values repeat down a sheet (汉族, 本科, 是, 文艺 …) and whose checks depend
-# on nothing else: an import checks each combination once (clean_member's `cache`)
-REPEATING = (
-    "ethnicity",
-    "category",
-    "status",
-    "education",
-    "plate",
-    "specialties",
-    "work_unit",
-    "work_unit_org",
-    "profession",
-    "note",
+# An import remembers, for one sheet, what the values of these groups of fields came to:
+# they repeat together down a register (汉族·本科·是·文艺 …, 1号楼·1·101, 1962.03), so
+# each combination is checked once. The mobile, one per person, is always checked.
+_REMEMBERED = (
+    (
+        "ethnicity",
+        "category",
+        "status",
+        "education",
+        "plate",
+        "specialties",
+        "work_unit",
+        "work_unit_org",
+        "profession",
+        "note",
+    ),
+    ("building", "entrance", "room"),
+    ("birth_date",),
+    ("joined_on",),
 )
-_REPEATING_PARSERS = tuple(p for p in PARSERS if p[0] in REPEATING)
-_OTHER_PARSERS = tuple(p for p in PARSERS if p[0] not in REPEATING)
-_ORDER = {field: n for n, field in enumerate(("name", "id_number", "gender", *dict(PARSERS)))}
+_GROUPS = tuple(tuple(p for p in PARSERS if p[0] in group) for group in _REMEMBERED)
+_ALWAYS = tuple(p for p in PARSERS if not any(p[0] in group for group in _REMEMBERED))
+_POSITION = {field: n for n, (field, _parse) in enumerate(PARSERS)}
 
 
 def _run(parsers, get, out: dict, problems: list) -> None:
@@ -99,6 +105,31 @@ def _run(parsers, get, out: dict, problems: list) -> None:
             problems.append((field, str(exc)))
 
 
+def _run_remembered(get, out: dict, problems: list, memo: dict) -> None:
+    """`_run(PARSERS, …)`, each group's combination of values looked up in `memo` first."""
+    found: list = []
+    _run(_ALWAYS, get, out, found)
+    seen_by_group = memo.setdefault("groups", [{} for _group in _GROUPS])
+    for group, seen in zip(_GROUPS, seen_by_group, strict=True):
+        key = tuple([get(field) for field, _parse in group])
+        for value in key:
+            if value is not None and type(value) is not str:
+                key = (key, tuple(map(type, key)))  # 1, 1.0 and True are equal keys
+                break
+        known = seen.get(key)
+        if known is None:
+            known = ({}, [])
+            _run(group, get, *known)
+            seen[key] = known
+        out.update(known[0])
+        found += known[1]
+    if "specialties" in out:
+        out["specialties"] = list(out["specialties"])  # the remembered list stays unshared
+    if found:
+        found.sort(key=lambda problem: _POSITION[problem[0]])
+        problems += found
+
+
 def clean_member(
     raw: dict, *, partial: bool = False, cache: dict | None = None
 ) -> tuple[dict, list[tuple[str, str]]]:
@@ -106,7 +137,7 @@ def clean_member(
 
     With `partial`, only the fields present in `raw` are checked (an update). The
     import calls this for every row of a sheet, with a `cache` (a dict kept for one
-    sheet) that remembers what the REPEATING fields' values came to."""
+    sheet) that remembers what each field's values came to."""
     out: dict = {}
     problems: list[tuple[str, str]] = []
     get = raw.get
@@ -131,23 +162,7 @@ def clean_member(
     elif cache is None:
         _run(PARSERS, get, out, problems)
     else:
-        key = tuple(get(field) for field in REPEATING)
-        try:
-            known = cache.get(key)
-        except TypeError:  # an unhashable value: check it the long way
-            key, known = None, None
-        if known is None:
-            known = ({}, [])
-            _run(_REPEATING_PARSERS, get, *known)
-            if key is not None:
-                cache[key] = known
-        out.update(known[0])
-        if "specialties" in out:
-            out["specialties"] = list(out["specialties"])
-        _run(_OTHER_PARSERS, get, out, problems)
-        if known[1]:
-            problems.extend(known[1])
-            problems.sort(key=lambda p: _ORDER.get(p[0], 99))
+        _run_remembered(get, out, problems, cache)
 
     if id_number:
         born = pii.id_birth_date(id_number)
@@ -214,15 +229,10 @@ def specialties_named(names: list[str], *, create: bool = False) -> list[Special
 
 
 def write_search_keys(members: list[Member]) -> None:
-    """Replace the members' search keys with those of their names (truncated to the
-    column's 60 characters: two long readings may then meet, so once each)."""
+    """Replace the members' search keys with those of their names."""
     MemberSearchKey.objects.filter(member_id__in=[m.pk for m in members]).delete()
     MemberSearchKey.objects.bulk_create(
-        [
-            MemberSearchKey(member=m, key=key)
-            for m in members
-            for key in dict.fromkeys(k[:60] for k in search_keys(m.name))
-        ],
+        [MemberSearchKey(member=m, key=key) for m in members for key in search_keys(m.name)],
         batch_size=5000,
     )
 
