@@ -20,6 +20,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 
 from django.db import connection, transaction
@@ -593,9 +594,15 @@ def _check(data: bytes, filename: str, *, actor, unit: Unit | None, progress) ->
             progress(index, len(data_rows))
         width = len(cells)
         raw: dict = {}
+        dangerous = None
         for j, name in column_items:
             value = cells[j] if j < width else ""
-            if value is None or (type(value) is str and value.strip() in _BLANK_WORDS):
+            if type(value) is str:
+                if value.strip() in _BLANK_WORDS:
+                    value = ""
+                elif value[0] in _DANGEROUS_FIRST:
+                    dangerous = [*(dangerous or ()), name]
+            elif value is None:
                 value = ""
             raw[name] = value
         if not str(raw.get("name", "")).strip() and not str(raw.get("id_number", "")).strip():
@@ -607,16 +614,13 @@ def _check(data: bytes, filename: str, *, actor, unit: Unit | None, progress) ->
             continue
         plan.total_rows += 1
         errors_before = plan.error_count
-        for name, value in raw.items():
-            if type(value) is str and value[:1] in _DANGEROUS_FIRST:
-                plan.add(
-                    number,
-                    column_label(name),
-                    _(
-                        "内容以 = + - @ 或制表符开头，可能被当作公式执行，已拒绝：请删去开头的符号。"
-                    ),
-                )
-                raw[name] = ""
+        for name in dangerous or ():
+            plan.add(
+                number,
+                column_label(name),
+                _("内容以 = + - @ 或制表符开头，可能被当作公式执行，已拒绝：请删去开头的符号。"),
+            )
+            raw[name] = ""
         raw_id = raw.get("id_number")
         id_key = pii.normalise_id_number(raw_id) if isinstance(raw_id, str) else ""
         number_seen = seen_ids.get(id_key) if id_key else None
@@ -682,7 +686,8 @@ def _check(data: bytes, filename: str, *, actor, unit: Unit | None, progress) ->
 
 
 def _normalise_row(plan: Plan, number: int, raw: dict, column_label) -> Row | None:
-    values = {k: v for k, v in raw.items() if k in f.LABELS}
+    values = raw.copy()
+    values.pop("in_service", None)  # read below, into the status
     note = f.text(raw.get("note", ""))
     if not f.text(raw.get("plate", "")) and note:
         values["plate"], note = f.find_plate(note)
@@ -717,8 +722,13 @@ def _normalise_row(plan: Plan, number: int, raw: dict, column_label) -> Row | No
     if problems:
         return None
     specialties = cleaned.pop("specialties", [])
-    compound_name = re.sub(r"\s+", "", f.text(raw.get("compound", "")))
+    compound_name = _compound_name(raw.get("compound", ""))
     return Row(number=number, data=cleaned, compound_name=compound_name, specialties=specialties)
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: the cells 1 and True are equal keys
+def _compound_name(cell) -> str:
+    return re.sub(r"\s+", "", f.text(cell))
 
 
 def _match_existing(plan: Plan, actor, column_label) -> None:

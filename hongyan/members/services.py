@@ -109,13 +109,12 @@ def _run_remembered(get, out: dict, problems: list, memo: dict) -> None:
     """`_run(PARSERS, …)`, each group's combination of values looked up in `memo` first."""
     found: list = []
     _run(_ALWAYS, get, out, found)
-    seen_by_group = memo.setdefault("groups", [{} for _group in _GROUPS])
+    seen_by_group = memo.get("groups")
+    if seen_by_group is None:
+        seen_by_group = memo["groups"] = [{} for _group in _GROUPS]
     for group, seen in zip(_GROUPS, seen_by_group, strict=True):
-        key = tuple([get(field) for field, _parse in group])
-        for value in key:
-            if value is not None and type(value) is not str:
-                key = (key, tuple(map(type, key)))  # 1, 1.0 and True are equal keys
-                break
+        values = tuple([get(field) for field, _parse in group])
+        key = (values, tuple(map(type, values)))  # 1, 1.0 and True are equal, not alike
         known = seen.get(key)
         if known is None:
             known = ({}, [])
