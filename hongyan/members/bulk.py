@@ -12,7 +12,8 @@ import queue
 import sqlite3
 import threading
 from contextlib import contextmanager
-from itertools import islice
+from datetime import date
+from itertools import chain, islice
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -131,6 +132,9 @@ def _insert(raw_cursor, model, columns: list[str], rows, batch: int = 2000) -> i
     count = 0
     if connection.vendor == "postgresql":  # COPY: one stream instead of a round trip a row
         with raw_cursor.copy(f"COPY {qn(model._meta.db_table)} ({cols}) FROM STDIN") as copy:
+            if isinstance(rows, bytes):  # already in COPY's text format (Writer.put)
+                copy.write(rows)
+                return rows.count(b"\n")
             for row in rows:
                 copy.write_row(row)
                 count += 1
@@ -147,9 +151,29 @@ def _insert(raw_cursor, model, columns: list[str], rows, batch: int = 2000) -> i
         n = len(chunk)
         if n not in statements:
             statements[n] = into + ", ".join([row_marks] * n)
-        raw_cursor.execute(statements[n], [value for row in chunk for value in row])
+        raw_cursor.execute(statements[n], list(chain.from_iterable(chunk)))
         count += n
     return count
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value) -> str:
+    if value is None:
+        return "\\N"
+    if type(value) is str:
+        return value.translate(_COPY_ESCAPES)
+    if type(value) is bool:
+        return "t" if value else "f"
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    return str(value)
+
+
+def copy_text(rows) -> bytes:
+    """Rows (tuples of database-ready values) in PostgreSQL's COPY text format."""
+    return "".join(["\t".join(map(_copy_field, row)) + "\n" for row in rows]).encode()
 
 
 class Writer:
@@ -202,6 +226,10 @@ class Writer:
 
     def put(self, jobs) -> None:
         self._raise()
+        if connection.vendor == "postgresql":
+            # formatted here, so that the thread only waits on the server (without the
+            # GIL) instead of formatting row by row against this thread's Python
+            jobs = [(model, columns, copy_text(rows)) for model, columns, rows in jobs]
         self._queue.put(jobs)
 
     def _stop(self):
