@@ -181,6 +181,7 @@ class Member(models.Model):
         on_delete=models.PROTECT,
         related_name="compound_members",
         verbose_name=_("所在小区"),
+        db_index=False,  # (compound, category) serves every lookup by compound
     )
     building = models.CharField(_("楼栋"), max_length=20, blank=True)
     entrance = models.CharField(_("单元"), max_length=10, blank=True)
@@ -193,11 +194,12 @@ class Member(models.Model):
     )
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     id_number_enc = models.TextField(editable=False)
-    id_number_index = models.CharField(max_length=pii.INDEX_HEX, unique=True, editable=False)
+    # blind indexes are only ever compared whole: their indexes are declared in Meta,
+    # where PostgreSQL gets no varchar_pattern_ops copy for LIKE (as unique=True or
+    # db_index=True would add)
+    id_number_index = models.CharField(max_length=pii.INDEX_HEX, editable=False)
     mobile_enc = models.TextField(blank=True, editable=False)
-    mobile_index = models.CharField(
-        max_length=pii.INDEX_HEX, blank=True, db_index=True, editable=False
-    )
+    mobile_index = models.CharField(max_length=pii.INDEX_HEX, blank=True, editable=False)
 
     category = models.CharField(
         _("党员类别"), max_length=14, choices=Category.choices, default=Category.FULL
@@ -258,6 +260,10 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["compound", "category"], name="member_compound_category"),
             models.Index(fields=["name"], name="member_name"),
+            models.Index(fields=["mobile_index"], name="member_mobile_index"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_index"], name="member_id_number_once"),
         ]
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
