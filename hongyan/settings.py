@@ -6,6 +6,7 @@ refuses to start until every secret is given explicitly; a bad value stops start
 in either mode with a message naming the variable and how to fix it.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -272,6 +273,26 @@ RATE_LIMITS = {
     # the public certificate check (/certificates/verify/{code}): per client IP
     "certificate_verify_ip": _rate("HONGYAN_RATE_CERTIFICATE_VERIFY_IP", "60/60"),
 }
+
+
+def _networks(name: str) -> tuple:
+    """Comma-separated IP addresses and CIDR networks (IPv4 or IPv6), as networks."""
+    networks = []
+    for entry in os.environ.get(name, "").split(","):
+        if entry.strip():
+            try:
+                networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            except ValueError:
+                raise ImproperlyConfigured(
+                    f"{name}: {entry.strip()!r} is not an IP address or network: "
+                    "write e.g. 127.0.0.1,10.0.0.0/8,::1"
+                ) from None
+    return tuple(networks)
+
+
+# The reverse proxies whose X-Forwarded-For we believe (core.client_address): the client
+# address in rate limits and the audit log. Empty: REMOTE_ADDR, the header is ignored.
+TRUSTED_PROXIES = _networks("HONGYAN_TRUSTED_PROXIES")
 
 # Idle timeout: the cookie's age is renewed on every request, so it expires after
 # this many minutes without one.

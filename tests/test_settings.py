@@ -102,6 +102,9 @@ def test_a_short_production_secret_is_refused(tmp_path):
         ("HONGYAN_LOCKOUT_ATTEMPTS", "0"),
         ("HONGYAN_SESSION_IDLE_MINUTES", "-5"),
         ("HONGYAN_PASSWORD_MIN_LENGTH", "4"),
+        ("HONGYAN_TRUSTED_PROXIES", "10.0.0.1,nginx.internal"),
+        ("HONGYAN_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("HONGYAN_TRUSTED_PROXIES", "fd00::/64;10.0.0.1"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value):
@@ -205,3 +208,25 @@ def test_development_serves_plain_http_without_hsts(tmp_path):
         "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, hasattr(s, 'SECURE_PROXY_SSL_HEADER'))",
     )
     assert result.stdout.split() == ["False", "0", "False"], result.stderr
+
+
+def test_a_malformed_trusted_proxy_is_named_in_the_refusal(tmp_path):
+    result = import_settings(tmp_path, HONGYAN_TRUSTED_PROXIES="10.0.0.1, 10.0.0.300")
+    assert result.returncode != 0
+    assert "HONGYAN_TRUSTED_PROXIES" in result.stderr
+    assert "'10.0.0.300'" in result.stderr
+
+
+def test_trusted_proxies_take_addresses_and_networks_of_both_families(tmp_path):
+    code = "print(sorted(str(n) for n in s.TRUSTED_PROXIES))"
+    result = import_settings(
+        tmp_path, code, HONGYAN_TRUSTED_PROXIES=" 127.0.0.1, 10.0.0.0/8,,::1, fd00::/64 "
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['10.0.0.0/8', '127.0.0.1/32', '::1/128', 'fd00::/64']"
+
+
+def test_no_trusted_proxies_by_default(tmp_path):
+    result = import_settings(tmp_path, "print(s.TRUSTED_PROXIES)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "()"

@@ -1,7 +1,10 @@
-"""Remembers who is asking and from where, for the audit log, without passing the
-request through every service call."""
+"""Remembers who is asking and from where (the client's address through our trusted
+proxies, `core/client_address.py`), for the audit log and the rate limits, without
+passing the request through every service call."""
 
 from contextvars import ContextVar
+
+from .client_address import request_client_address
 
 _client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
@@ -15,7 +18,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _client_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = _client_ip.set(request_client_address(request) or None)
         try:
             return self.get_response(request)
         finally:

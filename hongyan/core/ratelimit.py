@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .client_address import request_client_address
 from .middleware import current_ip
 from .models import RateCounter
 
@@ -85,7 +86,7 @@ def hit(name: str, ident: str) -> None:
 
 
 def client_ip(request) -> str:
-    return current_ip() or request.META.get("REMOTE_ADDR", "") or "unknown"
+    return current_ip() or request_client_address(request) or "unknown"
 
 
 def _submitted_username(request) -> str:

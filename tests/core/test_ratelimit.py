@@ -153,3 +153,31 @@ def test_exports_are_limited_per_user(bob, login, limits):
     response = login(bob).get("/members/export.xlsx")
     assert response.status_code == 429
     assert 500 < int(response["Retry-After"]) <= 600
+
+
+def test_clients_behind_one_trusted_proxy_have_their_own_budgets(db, limits, settings):
+    from ipaddress import ip_network
+
+    settings.TRUSTED_PROXIES = (ip_network("10.0.0.0/24"),)
+    limits(login_ip="3/60")
+
+    def behind_proxy(client_ip):
+        return Client(REMOTE_ADDR="10.0.0.2", headers={"X-Forwarded-For": client_ip})
+
+    abuser, neighbour = behind_proxy("203.0.113.5"), behind_proxy("198.51.100.7")
+    for n in range(3):
+        assert login_post(abuser, username=f"user{n}").status_code == 200
+    assert login_post(abuser, username="another").status_code == 429
+    assert login_post(neighbour).status_code == 200
+    # a forged header from outside the trusted network does not buy a fresh budget
+    forger = Client(REMOTE_ADDR="203.0.113.5", headers={"X-Forwarded-For": "192.0.2.1"})
+    assert login_post(forger, username="someone").status_code == 429
+
+
+def test_without_trusted_proxies_everyone_behind_the_proxy_shares_one_budget(db, limits):
+    limits(login_ip="3/60")
+    for n in range(3):
+        client = Client(REMOTE_ADDR="10.0.0.2", headers={"X-Forwarded-For": f"203.0.113.{n}"})
+        assert login_post(client, username=f"user{n}").status_code == 200
+    other = Client(REMOTE_ADDR="10.0.0.2", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert login_post(other).status_code == 429
