@@ -9,6 +9,8 @@ left of that point was written by the client and may be forged, so it is never r
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
+from django.conf import settings
+
 Network = IPv4Network | IPv6Network
 
 
@@ -48,8 +50,6 @@ def client_address(remote_addr: str, forwarded_for: str, trusted: Sequence[Netwo
 
 
 def request_client_address(request) -> str:
-    from django.conf import settings
-
     return client_address(
         request.META.get("REMOTE_ADDR", ""),
         request.META.get("HTTP_X_FORWARDED_FOR", ""),
