@@ -3,7 +3,8 @@ forms, filing for a resident, the resident's "my needs", and the public pages (i
 without an account, the follow link, rating). Thin: access → form → service → redirect;
 a service's refusal (409 with the reason, 422 naming a field) comes back on the form."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,8 +15,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from hongyan.core import pii
 from hongyan.core.errors import DomainError
@@ -705,6 +709,79 @@ def recent_window(days: int = 365):
     return today - timedelta(days=days), today
 
 
+# The rates panel's periods, each ending today at the latest (local dates).
+RATES_PRESETS = {
+    "recent": gettext_lazy("近期"),
+    "month": gettext_lazy("本月"),
+    "quarter": gettext_lazy("本季度"),
+    "year": gettext_lazy("本年"),
+    "last_year": gettext_lazy("去年"),
+}
+RATES_MAX_YEARS = 3
+
+
+@dataclass(frozen=True)
+class RatesPeriod:
+    date_from: date
+    date_to: date
+    preset: str = ""  # "" when the dates were given
+    error: str = ""  # why the asked-for period was not used (the default one was)
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return date(day.year + years, 3, 1)
+
+
+def _preset_window(preset: str, today: date) -> tuple[date, date]:
+    if preset == "month":
+        return today.replace(day=1), today
+    if preset == "quarter":
+        return date(today.year, (today.month - 1) // 3 * 3 + 1, 1), today
+    if preset == "year":
+        return date(today.year, 1, 1), today
+    if preset == "last_year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    return today - timedelta(days=365), today  # as recent_window()
+
+
+def rates_period(params, today: date | None = None) -> RatesPeriod:
+    """The period the rates panel shows, from its GET parameters: explicit `from`/`to`
+    (ISO dates) win over a `preset`; nothing or a wrong value gives the recent window,
+    with the reason in `error` when something was asked for and could not be used."""
+    today = today or timezone.localdate()
+    raw_from, raw_to = params.get("from", "").strip(), params.get("to", "").strip()
+    preset = params.get("preset", "").strip()
+
+    def default(error: str = "") -> RatesPeriod:
+        return RatesPeriod(*_preset_window("recent", today), preset="recent", error=error)
+
+    if not raw_from and not raw_to:
+        if not preset:
+            return default()
+        if preset not in RATES_PRESETS:
+            return default(_("没有这个时间段，显示的是近期的情况。"))
+        return RatesPeriod(*_preset_window(preset, today), preset=preset)
+    try:
+        date_from = parse_date(raw_from) if raw_from else None
+        date_to = parse_date(raw_to) if raw_to else today
+    except ValueError:  # well formed but not a day, e.g. 2026-02-30
+        date_from = date_to = None
+    if (raw_from and date_from is None) or date_to is None:
+        return default(_("日期格式不对，请按“年-月-日”填写，例如 2026-01-01。"))
+    if date_from is None:
+        date_from = date_to - timedelta(days=365)
+    if date_to > today:
+        return default(_("结束日期不能晚于今天。"))
+    if date_from > date_to:
+        return default(_("开始日期不能晚于结束日期。"))
+    if date_to >= _years_after(date_from, RATES_MAX_YEARS):
+        return default(_("时间段最长三年，请缩短后再查看。"))
+    return RatesPeriod(date_from, date_to)
+
+
 def _photo_response(need, photo_id):
     photo = need.photos.filter(pk=photo_id).first()
     if photo is None:
@@ -856,9 +933,14 @@ def category_edit(request, code=None):
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def rates_panel(request, code):
-    """The rates panel of a unit page (loaded by htmx after the page)."""
+    """The rates panel of a unit page (loaded by htmx after the page), for a period picked
+    by `preset` or `from`/`to`; without htmx the same URL answers a whole page."""
     from .templatetags.needs_pages import rates_panel_context
 
     unit = access(Unit.objects, request.user, action="need.rates", code=code)
-    return render(request, "needs/_unit_rates.html", rates_panel_context(unit))
+    context = rates_panel_context(unit, rates_period(request.GET), request.GET)
+    if request.headers.get("HX-Request"):
+        return render(request, "needs/_unit_rates.html", context)
+    return render(request, "needs/unit_rates.html", context)

@@ -47,16 +47,32 @@ def need_rates_panel(context, unit):
     return {"show": True, "unit": unit}
 
 
-def rates_panel_context(unit) -> dict:
-    from ..views import recent_window
+def rates_panel_context(unit, period=None, params=None) -> dict:
+    """The panel's figures for `period` (a views.RatesPeriod; the recent window when None)
+    and its picker: the presets, and the date fields (as typed when they were wrong)."""
+    from ..views import RATES_PRESETS, rates_period
 
-    date_from, date_to = recent_window()
+    period = period or rates_period({})
+    params = params or {}
+    panel_url = reverse("needs:rates_panel", args=[unit.code])
+    if period.error:
+        field_from, field_to = params.get("from", ""), params.get("to", "")
+    else:
+        field_from, field_to = period.date_from.isoformat(), period.date_to.isoformat()
     return {
         "show": True,
         "unit": unit,
-        "rates": selectors.need_rates(unit, date_from, date_to),
-        "date_from": date_from,
-        "date_to": date_to,
+        "rates": selectors.need_rates(unit, period.date_from, period.date_to),
+        "date_from": period.date_from,
+        "date_to": period.date_to,
+        "period": period,
+        "panel_url": panel_url,
+        "presets": [
+            {"value": v, "label": label, "url": f"{panel_url}?preset={v}"}
+            for v, label in RATES_PRESETS.items()
+        ],
+        "field_from": field_from,
+        "field_to": field_to,
         "queue_url": f"{reverse('needs:queue')}?tab=unit&unit={unit.code}",
     }
 
