@@ -153,17 +153,6 @@ class ListFilterForm(forms.Form):
         self.fields["group"].choices = [("", _("全部"))] + [(g.code, g.name) for g in groups]
 
 
-class RevealForm(forms.Form):
-    field = forms.ChoiceField(
-        label=_("查看"), choices=[("id_number", _("身份证号码")), ("mobile", _("手机号码"))]
-    )
-    reason = forms.CharField(
-        label=_("查看原因"),
-        max_length=200,
-        help_text=_("将记入审计日志，例如“核对高龄补贴”。"),
-    )
-
-
 class GroupForm(forms.Form):
     """A care group's default visit frequency and whether it can still be chosen."""
 

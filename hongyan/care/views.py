@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hongyan.core.errors import DomainError
+from hongyan.core.forms import RevealForm
 from hongyan.core.models import Grant
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.roles import roles_for
@@ -27,7 +28,6 @@ from .forms import (
     ListFilterForm,
     RaiseNeedForm,
     RecipientForm,
-    RevealForm,
     VisitForm,
 )
 from .models import FINDING_CATEGORY, CareRecipient
@@ -301,7 +301,7 @@ def _detail(request, r, *, reveal_form=None, revealed=None):
             "visits": r.visits.select_related("need")[:30],
             "may_visit": selectors.may(user, r, "visit"),
             "may_edit": selectors.may(user, r, "edit"),
-            "reveal_form": (reveal_form or RevealForm()) if may_reveal else None,
+            "reveal_form": (reveal_form or _reveal_form()) if may_reveal else None,
             "revealed": revealed,
         },
     )
@@ -315,12 +315,16 @@ def recipient_detail(request, pk):
     return _detail(request, selectors.recipient_access(request.user, pk))
 
 
+def _reveal_form(data=None) -> RevealForm:
+    return RevealForm(data, example=_("核对高龄补贴"))
+
+
 @login_required
 @rate_limit(("reveal_user", "user"))
 def recipient_reveal(request, pk):
     """POST reveals one value once (a reason, a fresh TOTP step-up, audited)."""
     r = selectors.recipient_access(request.user, pk, "reveal")
-    form = RevealForm(request.POST or None)
+    form = _reveal_form(request.POST or None)
     revealed = None
     if request.method == "POST" and form.is_valid():
         if not has_fresh_step_up(request):  # a fresh TOTP first (core.stepup)

@@ -52,3 +52,19 @@ class GrantForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=200)
+
+
+class RevealForm(forms.Form):
+    """One ID number or mobile shown in full, with the reason the audit log keeps; the
+    example reason fits the page (核对高龄补贴, 核对组织关系转接材料 …)."""
+
+    field = forms.ChoiceField(
+        label=_("查看"), choices=[("id_number", _("身份证号码")), ("mobile", _("手机号码"))]
+    )
+    reason = forms.CharField(label=_("查看原因"), max_length=200)
+
+    def __init__(self, *args, example: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = _("将记入审计日志，例如“%(example)s”。") % {
+            "example": example
+        }

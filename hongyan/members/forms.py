@@ -76,17 +76,6 @@ class MemberForm(forms.Form):
         return data
 
 
-class RevealForm(forms.Form):
-    field = forms.ChoiceField(
-        label=_("查看"), choices=[("id_number", _("身份证号码")), ("mobile", _("手机号码"))]
-    )
-    reason = forms.CharField(
-        label=_("查看原因"),
-        max_length=200,
-        help_text=_("将记入审计日志，例如“核对组织关系转接材料”。"),
-    )
-
-
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("党员花名册文件"), help_text=_("支持 .xlsx、.xls、.csv（UTF-8 或 GB18030）。")

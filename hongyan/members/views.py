@@ -11,6 +11,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from hongyan.core.errors import DomainError
+from hongyan.core.forms import RevealForm
 from hongyan.core.ratelimit import rate_limit
 from hongyan.core.scope import access, can, scope, visible_paths
 from hongyan.core.stepup import has_fresh_step_up, step_up_url
@@ -23,7 +24,6 @@ from .forms import (
     PairingForm,
     PostForm,
     RemoveForm,
-    RevealForm,
     TransferForm,
 )
 from .models import (
@@ -124,7 +124,7 @@ def _detail_context(request, member, **extra):
         "posts": member.posts.select_related("unit"),
         "can_edit": can(request.user, "member.edit", member.unit.path),
         "can_reveal": can(request.user, "member.reveal", member.unit.path),
-        "reveal_form": extra.pop("reveal_form", None) or RevealForm(),
+        "reveal_form": extra.pop("reveal_form", None) or _reveal_form(),
         **extra,
     }
 
@@ -135,12 +135,16 @@ def member_detail(request, member_id):
     return render(request, "members/detail.html", _detail_context(request, member))
 
 
+def _reveal_form(data=None) -> RevealForm:
+    return RevealForm(data, example=_("核对组织关系转接材料"))
+
+
 @login_required
 @rate_limit(("reveal_user", "user"))
 def member_reveal(request, member_id):
     """GET shows the member page with the reveal form; POST reveals one value once."""
     member = selectors.member_get(request.user, member_id, action="member.reveal")
-    form = RevealForm(request.POST or None)
+    form = _reveal_form(request.POST or None)
     revealed = None
     if request.method == "POST" and form.is_valid():
         if not has_fresh_step_up(request):  # a fresh TOTP first (core.stepup)

@@ -986,6 +986,15 @@ def notification_read(*, actor, notification) -> None:
         )
 
 
+def may_reveal_mobile(actor, need: Need) -> bool:
+    """Staff over the need and the person handling it may call the resident."""
+    return bool(need.resident_mobile_enc) and (
+        can(actor, "need.manage", need.unit.path)
+        or need.handler_id == actor.pk
+        or (need.assignee_kind == AssigneeKind.PERSON and need.assignee_id == actor.pk)
+    )
+
+
 def need_reveal_mobile(*, actor, need: Need, reason: str) -> str:
     """The resident's full mobile, for staff over the need or the person handling it
     (to call the resident), with the reason in the audit log."""
@@ -999,11 +1008,7 @@ def need_reveal_mobile(*, actor, need: Need, reason: str) -> str:
         )
     if len(reason) > 200:
         raise NeedError("invalid", _("原因不能超过 200 个字。"), status=422, field="reason")
-    if not (
-        can(actor, "need.manage", need.unit.path)
-        or need.handler_id == actor.pk
-        or (need.assignee_kind == AssigneeKind.PERSON and need.assignee_id == actor.pk)
-    ):
+    if not may_reveal_mobile(actor, need):
         raise NeedError("forbidden", _("只有工作人员或办理人可以查看居民的手机号。"), status=403)
     with transaction.atomic():
         audit.record(

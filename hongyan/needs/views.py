@@ -26,6 +26,7 @@ from hongyan.core.errors import DomainError
 from hongyan.core.models import User
 from hongyan.core.ratelimit import RateLimited, client_ip, hit, rate_limit
 from hongyan.core.scope import access, can, visible_paths
+from hongyan.core.stepup import has_fresh_step_up, step_up_url
 from hongyan.orgs.models import PartyOrganization, Unit, UnitKind
 
 from . import matching, rules, selectors, services
@@ -608,9 +609,7 @@ def _detail_context(request, need, failed_step=None, failed_form=None):
         "staff": staff,
         "overdue": need.is_overdue(),
         "may_merge": any(step == "merge" for step, _label, _form in forms),
-        # whoever may work on the need (its handler, the named person, staff) may call
-        # the resident; the service checks again and audits
-        "may_reveal": bool(need.resident_mobile_enc) and selectors.may(request.user, need, "start"),
+        "may_reveal": services.may_reveal_mobile(request.user, need),
     }
 
 
@@ -814,6 +813,9 @@ def need_reveal(request, pk):
     """The resident's full mobile, to call them back: the reason goes to the audit log;
     the number is shown on this answer only."""
     need = selectors.need_get(request.user, pk)
+    if services.may_reveal_mobile(request.user, need) and not has_fresh_step_up(request):
+        # a fresh TOTP first (core.stepup), as for every reveal; then back to the need
+        return redirect(step_up_url(reverse("needs:detail", args=[need.pk])))
     context = _detail_context(request, need)
     try:
         context["revealed"] = services.need_reveal_mobile(

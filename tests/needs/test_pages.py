@@ -439,13 +439,19 @@ def test_menu_entries(tree, bob, login, make_user):
     assert "/needs/mine/" in html
 
 
-def test_reveal_the_mobile_with_a_reason(tree, bob, helper, login, file_need):
+def test_reveal_the_mobile_with_a_reason(tree, bob, helper, login, stepped_up, file_need):
     from hongyan.core.models import AuditEntry
 
     need = file_need()
     client = login(bob)
     html = client.get(f"/needs/{need.pk}/").content.decode()
     assert "138****5678" in html and "13812345678" not in html
+    # a fresh TOTP first, as for every reveal: the need's page is where it sends back to
+    r = client.post(f"/needs/{need.pk}/reveal/", {"reason": "上门前电话联系居民"})
+    assert r.status_code == 302 and r["Location"].startswith("/account/step-up/")
+    assert f"%2Fneeds%2F{need.pk}%2F" in r["Location"]
+    assert not AuditEntry.objects.filter(action="need.reveal").exists()
+    stepped_up(client)
     r = client.post(f"/needs/{need.pk}/reveal/", {"reason": "x"})
     assert r.status_code == 422 and 'data-test="reveal-error"' in r.content.decode()
     r = client.post(f"/needs/{need.pk}/reveal/", {"reason": "上门前电话联系居民"})
