@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from hongyan.core import audit, pii
 from hongyan.core.errors import DomainError
 from hongyan.core.scope import can
-from hongyan.orgs.models import Unit, UnitKind
+from hongyan.orgs.models import COMMUNITY_KINDS, PLACE_KINDS, Unit
 
 from .models import (
     FINDING_CATEGORY,
@@ -45,8 +45,6 @@ from .models import (
     mask_name,
 )
 
-PLACE_KINDS = (UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE, UnitKind.GRID, UnitKind.BUILDING)
-COMMUNITY_KINDS = (UnitKind.COMMUNITY, UnitKind.VILLAGE)
 INTERVAL_MAX = 366
 BACKDATE_DAYS = 31  # a visit may be entered afterwards, within a month
 REVEAL_REASON_MIN = 4

@@ -20,7 +20,7 @@ from hongyan.core.ratelimit import rate_limit
 from hongyan.core.roles import roles_for
 from hongyan.core.scope import visible_paths
 from hongyan.core.stepup import has_fresh_step_up, step_up_url
-from hongyan.orgs.models import Unit
+from hongyan.orgs.models import PLACE_KINDS, Unit
 
 from . import selectors, services
 from .forms import (
@@ -31,7 +31,7 @@ from .forms import (
     VisitForm,
 )
 from .models import FINDING_CATEGORY, CareRecipient
-from .services import PLACE_KINDS, today
+from .services import today
 
 PAGE_SIZE = 30
 CHOICES_MAX = 300

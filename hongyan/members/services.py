@@ -13,13 +13,19 @@ from hongyan.core import audit, pii
 from hongyan.core.errors import DomainError
 from hongyan.core.pinyin import search_keys
 from hongyan.core.scope import can
-from hongyan.orgs.models import SHARED_BRANCH_KINDS, OrgKind, PartyOrganization, Unit, UnitKind
+from hongyan.orgs.models import (
+    PLACE_KINDS,
+    SHARED_BRANCH_KINDS,
+    OrgKind,
+    PartyOrganization,
+    Unit,
+    UnitKind,
+)
 
 from . import fields as f
 from .models import ID_PURPOSE, Member, MemberSearchKey, Specialty
 from .selectors import compound_of
 
-HOME_KINDS = (UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE, UnitKind.GRID, UnitKind.BUILDING)
 PII_FIELDS = ("id_number", "mobile")
 PLAIN_FIELDS = (
     "name",
@@ -188,7 +194,7 @@ def _raise_first(problems):
 
 def home_of(unit: Unit) -> Unit:
     """The compound of a home unit, refusing units a member cannot live in."""
-    if unit.kind not in HOME_KINDS:
+    if unit.kind not in PLACE_KINDS:
         raise DomainError(
             "bad_home",
             _("居住单位应为小区、自然村、网格或楼栋，“%(name)s”是%(kind)s。")

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from hongyan.core.errors import DomainError
 from hongyan.open311.models import Open311Key
-from hongyan.orgs.models import Unit, UnitKind
+from hongyan.orgs.models import COMMUNITY_KINDS, PLACE_KINDS, Unit
 
 from . import services as need_services
 from .models import OPEN_STATUSES, Channel, Need, NeedCategory, Status
@@ -295,14 +295,7 @@ def _unit_for(post, key: Open311Key) -> tuple[Unit, str]:
     address = post.get("address_string", "").strip()[:200]
     if post.get("address_id"):
         unit = Unit.objects.filter(code=post["address_id"].strip()).first()
-        if unit is None or unit.kind not in (
-            UnitKind.COMMUNITY,
-            UnitKind.VILLAGE,
-            UnitKind.COMPOUND,
-            UnitKind.NATURAL_VILLAGE,
-            UnitKind.GRID,
-            UnitKind.BUILDING,
-        ):
+        if unit is None or unit.kind not in COMMUNITY_KINDS + PLACE_KINDS:
             raise Open311Error(400, "address_id: not a community, compound, grid or building code")
         return unit, address
     if post.get("lat") or post.get("long"):

@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 from hongyan.core import audit, pii
 from hongyan.core.scope import can
 from hongyan.members.selectors import register_service_source
-from hongyan.orgs.models import PartyOrganization, Unit, UnitKind
+from hongyan.orgs.models import COMMUNITY_KINDS, PLACE_KINDS, PartyOrganization, Unit, UnitKind
 
 from . import clock
 from .models import (
@@ -72,15 +72,6 @@ from .models import (
 )
 from .rules import NeedError, check_transition, conflict
 
-PLACE_KINDS = (
-    UnitKind.COMPOUND,
-    UnitKind.NATURAL_VILLAGE,
-    UnitKind.GRID,
-    UnitKind.BUILDING,
-)
-# a typed address is filed under the community (or village) it lies in
-ADDRESS_KINDS = (UnitKind.COMMUNITY, UnitKind.VILLAGE)
-COMMUNITY_KINDS = (UnitKind.COMMUNITY, UnitKind.VILLAGE)
 STAFF_CHANNELS = (Channel.PROXY, Channel.DESK, Channel.HOTLINE, Channel.VISIT, Channel.MEETING)
 RESOLUTION_MIN = 2
 REASON_MIN = 2
@@ -334,7 +325,7 @@ def need_file(
         raise NeedError("invalid", _("请选择需求类别。"), status=422, field="category")
     text = _text(text, "text", label=_("需求内容"))
     address = _text(address, "address", required=False, maximum=200, label=_("详细地址"))
-    if unit.kind in ADDRESS_KINDS:
+    if unit.kind in COMMUNITY_KINDS:  # a typed address: filed under its community
         if not address:
             raise NeedError(
                 "invalid",

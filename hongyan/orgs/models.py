@@ -44,6 +44,12 @@ CHILD_CODE_DIGITS = {
 }
 
 
+# where a community's own register is kept (社区, 嘎查村) …
+COMMUNITY_KINDS = (UnitKind.COMMUNITY, UnitKind.VILLAGE)
+# … and the places people live in below it, from a compound down to a building
+PLACE_KINDS = (UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE, UnitKind.GRID, UnitKind.BUILDING)
+
+
 @CharField.register_lookup
 class Under(Lookup):
     """`path__under=prefix`: the unit at `prefix` and its whole subtree, as one indexed query.

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from hongyan.core.errors import DomainError
 from hongyan.core.ratelimit import RateLimited, client_ip, hit
 from hongyan.core.scope import can, scope, visible_paths
-from hongyan.orgs.models import Unit, UnitKind
+from hongyan.orgs.models import COMMUNITY_KINDS, PLACE_KINDS, Unit, UnitKind
 from hongyan.orgs.selectors import unit_get
 
 from . import pdf, selectors, services
@@ -275,14 +275,7 @@ def team_new(request):
     return render(request, "volunteers/team_new.html", {"form": form, "unit": unit}, status=status)
 
 
-HOME_KINDS = (
-    UnitKind.COMMUNITY,
-    UnitKind.VILLAGE,
-    UnitKind.COMPOUND,
-    UnitKind.NATURAL_VILLAGE,
-    UnitKind.GRID,
-    UnitKind.BUILDING,
-)
+HOME_KINDS = COMMUNITY_KINDS + PLACE_KINDS
 CHOICES_MAX = 300
 MEMBERS_SHOWN = 20
 
