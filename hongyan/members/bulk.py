@@ -182,7 +182,8 @@ class Writer:
     which run with the GIL released, or the PostgreSQL server's — overlaps Python's.
 
     It writes on the caller's own connection, inside the caller's transaction, so all or
-    nothing still holds; the caller must not use the connection until `close()`. An
+    nothing still holds; the caller must not use the connection until `close()` (or
+    between `idle()` and the next `put()`). An
     error in the thread is raised again by `put()` or `close()`.
 
         with Writer() as writer:
@@ -209,14 +210,18 @@ class Writer:
     def _run(self):
         cursor = self._raw.cursor()
         try:
-            while (jobs := self._queue.get()) is not None:
-                if self._error is None:
-                    for model, columns, rows in jobs:
-                        _insert(cursor, model, columns, rows, batch=5000)
-        except BaseException as exc:  # noqa: BLE001 — handed to the caller
-            self._error = exc
-            while self._queue.get() is not None:  # drain until told to stop
-                pass
+            while True:
+                jobs = self._queue.get()
+                try:
+                    if jobs is None:
+                        return
+                    if self._error is None:  # after an error, slices are only drained
+                        for model, columns, rows in jobs:
+                            _insert(cursor, model, columns, rows, batch=5000)
+                except BaseException as exc:  # noqa: BLE001 — handed to the caller
+                    self._error = exc
+                finally:
+                    self._queue.task_done()
         finally:
             cursor.close()
 
@@ -231,6 +236,12 @@ class Writer:
             # GIL) instead of formatting row by row against this thread's Python
             jobs = [(model, columns, copy_text(rows)) for model, columns, rows in jobs]
         self._queue.put(jobs)
+
+    def idle(self) -> None:
+        """Wait until every slice put so far is written: the connection is the caller's
+        again until the next `put()` (a rare ORM write in the middle of a big one)."""
+        self._queue.join()
+        self._raise()
 
     def _stop(self):
         if self._thread.is_alive():

@@ -42,8 +42,21 @@ def import_members(path: str, *, unit_code: str | None, dry_run: bool, report: s
     with open(path, "rb") as fh:
         data = fh.read()
     print(_("检查 %(name)s …") % {"name": os.path.basename(path)}, flush=True)
+
+    def progress(done, total):
+        if done:
+            print(f"  {done}/{total}", flush=True)
+
     try:
-        plan = importer.check_file(data, os.path.basename(path), actor=None, unit=unit)
+        if dry_run:
+            plan, result = (
+                importer.check_file(data, os.path.basename(path), actor=None, unit=unit),
+                None,
+            )
+        else:  # the same checks, the valid rows written as they pass: all or nothing
+            plan, result = importer.import_file(
+                data, os.path.basename(path), actor=None, unit=unit, progress=progress
+            )
     except importer.FileRefused as exc:
         print(_("文件被拒绝：%(why)s") % {"why": exc}, file=sys.stderr)
         return 2
@@ -70,11 +83,6 @@ def import_members(path: str, *, unit_code: str | None, dry_run: bool, report: s
     if dry_run:
         print(_("试导入完成（--dry-run）：没有写入任何数据。"))
         return 0
-
-    def progress(done, total):
-        print(f"  {done}/{total}", flush=True)
-
-    result = importer.commit(plan, actor=None, progress=progress)
     print(
         _("已导入：新增 %(created)d 名，更新 %(updated)d 名，用时 %(s).1f 秒。")
         % {**result, "s": time.monotonic() - started}

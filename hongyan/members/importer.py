@@ -1,7 +1,7 @@
 """Importing a community's member register from the sheet it already keeps.
 
     plan = check_file(data, filename, actor=..., unit=...)   # dry run: a per-row report
-    result = commit(plan, actor=...)                           # all or nothing
+    plan, result = import_file(data, filename, actor=..., unit=...)  # all or nothing
 
 The file is refused before parsing when it is too big, has too many rows, is a zip
 bomb, or is not really a spreadsheet (whatever its extension). Then the header row is
@@ -10,7 +10,9 @@ the same checks as the form and the API (`services.clean_member`), and each prob
 reported as (Excel row, column, message). Formula cells and text starting with
 = + - @ or a tab are refused. Re-importing updates members found by the blind index
 of their ID number, never duplicates them. Compounds and specialties the file names
-but the register does not know yet are reported in the dry run and created on commit.
+but the register does not know yet are reported in the dry run and created on import.
+The import checks each row exactly as the dry run does and writes the valid ones as it
+goes, in one transaction that rolls back if any row has an error.
 """
 
 import csv
@@ -20,6 +22,7 @@ import os
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -129,7 +132,7 @@ class Row:
     data: dict
     compound_name: str
     specialties: list
-    id_indexes: list = field(default_factory=list)  # blind indexes under every key
+    id_index: str = ""  # the ID number's blind index under the current key
 
 
 @dataclass
@@ -138,7 +141,8 @@ class Plan:
     sha256: str
     kind: str
     unit: Unit | None
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # the valid rows (the dry run keeps them)
+    valid_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     error_count: int = 0
     notice_count: int = 0
@@ -150,6 +154,7 @@ class Plan:
     columns: set = field(default_factory=set)  # fields the sheet has a column for
     compounds: dict = field(default_factory=dict)  # name → Unit
     checked: dict = field(default_factory=dict, repr=False)  # clean_member's cache
+    result: dict | None = None  # what an import wrote
 
     @property
     def ok(self) -> bool:
@@ -166,10 +171,10 @@ class Plan:
     def summary(self) -> dict:
         return {
             "rows": self.total_rows,
-            "valid": len(self.rows) if self.ok else self.total_rows - self._rows_with_errors(),
+            "valid": self.valid_rows if self.ok else self.total_rows - self._rows_with_errors(),
             "errors": self.error_count,
             "notices": self.notice_count,
-            "create": len(self.rows) - self.updates,
+            "create": self.valid_rows - self.updates,
             "update": self.updates,
             "new_compounds": self.new_compounds,
             "new_specialties": self.new_specialties,
@@ -563,14 +568,39 @@ def precheck(data: bytes, filename: str) -> str:
 
 
 def check_file(data: bytes, filename: str, *, actor, unit: Unit | None, progress=None) -> Plan:
-    """The dry run. `unit` (a community, or a compound) has been access()-checked for
-    member.import by the caller; None (command line only) guesses it from the title.
-    `progress(done, total)` is called now and then while rows are checked."""
+    """The dry run: every row checked, nothing written; the plan keeps the valid rows.
+    `unit` (a community, or a compound) has been access()-checked for member.import by
+    the caller; None (command line only) guesses it from the title. `progress(done,
+    total)` is called now and then while rows are checked."""
     with bulk.gc_paused():
         return _check(data, filename, actor=actor, unit=unit, progress=progress)
 
 
-def _check(data: bytes, filename: str, *, actor, unit: Unit | None, progress) -> Plan:
+class _Refused(Exception):
+    """Carries the report of a sheet with errors out of the rolled-back transaction."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+
+def import_file(
+    data: bytes, filename: str, *, actor, unit: Unit | None, progress=None
+) -> tuple[Plan, dict | None]:
+    """The import: the dry run's checks, row for row, with each slice of valid rows
+    written while the next is checked (one transaction). All or nothing: when any row
+    has an error, whatever was written is rolled back and (plan, None) comes back with
+    the report; otherwise (plan, result)."""
+    try:
+        with transaction.atomic(), bulk.write_cache(), bulk.gc_paused():
+            plan = _check(data, filename, actor=actor, unit=unit, progress=progress, write=True)
+    except _Refused as refused:
+        return refused.plan, None
+    return plan, plan.result
+
+
+def _check(
+    data: bytes, filename: str, *, actor, unit: Unit | None, progress, write: bool = False
+) -> Plan:
     kind = sniff(data, filename)
     plan = Plan(filename=filename, sha256=hashlib.sha256(data).hexdigest(), kind=kind, unit=unit)
     rows, formulas = read_rows(data, kind)
@@ -603,101 +633,118 @@ def _check(data: bytes, filename: str, *, actor, unit: Unit | None, progress) ->
     new_specialties: dict[str, int] = {}
     data_rows, rows = rows[header_index + 1 :], None  # the title rows are no longer needed
     column_items = list(columns.items())
-    for index in range(len(data_rows)):
-        number, cells = data_rows[index]
-        data_rows[index] = None  # free each sheet row once read
-        if progress is not None and not index % 2000:
-            progress(index, len(data_rows))
-        width = len(cells)
-        raw: dict = {}
-        dangerous = None
-        for j, name in column_items:
-            value = cells[j] if j < width else ""
-            if type(value) is str:
-                if value.strip() in _BLANK_WORDS:
+    id_column = next(j for j, name in column_items if name == "id_number")
+    registered = _Registered(plan, actor, data_rows, id_column)
+    committer = _Committer(plan, actor, registered) if write else None
+    with committer or nullcontext():
+        for index in range(len(data_rows)):
+            number, cells = data_rows[index]
+            data_rows[index] = None  # free each sheet row once read
+            if progress is not None and not index % 2000:
+                progress(index, len(data_rows))
+            width = len(cells)
+            raw: dict = {}
+            dangerous = None
+            for j, name in column_items:
+                value = cells[j] if j < width else ""
+                if type(value) is str:
+                    if value.strip() in _BLANK_WORDS:
+                        value = ""
+                    elif value[0] in _DANGEROUS_FIRST:
+                        dangerous = [*(dangerous or ()), name]
+                elif value is None:
                     value = ""
-                elif value[0] in _DANGEROUS_FIRST:
-                    dangerous = [*(dangerous or ()), name]
-            elif value is None:
-                value = ""
-            raw[name] = value
-        if not str(raw.get("name", "")).strip() and not str(raw.get("id_number", "")).strip():
-            if any(not _blank(c) for c in cells) and not _is_footer(cells):
-                plan.total_rows += 1
-                plan.add(number, column_label("name"), _("这一行没有姓名和身份证号码。"))
-            continue
-        if not str(raw.get("id_number", "")).strip() and _is_footer(cells):
-            continue
-        plan.total_rows += 1
-        errors_before = plan.error_count
-        for name in dangerous or ():
-            plan.add(
-                number,
-                column_label(name),
-                _("内容以 = + - @ 或制表符开头，可能被当作公式执行，已拒绝：请删去开头的符号。"),
-            )
-            raw[name] = ""
-        raw_id = raw.get("id_number")
-        id_key = pii.normalise_id_number(raw_id) if isinstance(raw_id, str) else ""
-        number_seen = seen_ids.get(id_key) if id_key else None
-        if number_seen:
-            plan.add(
-                number,
-                column_label("id_number"),
-                _("与第 %(n)d 行的身份证号码重复。") % {"n": number_seen},
-            )
-        elif id_key:
-            seen_ids[id_key] = number
-        row = _normalise_row(plan, number, raw, column_label)
-        if row is None:
-            continue
-        # the compound
-        if plan.unit.kind in COMPOUND_KINDS:
-            row.compound_name = plan.unit.name
-        elif not row.compound_name:
-            plan.add(number, column_label("compound"), _("请填写所在小区。"))
-        elif row.compound_name not in by_name:
-            if new_parent is None:
+                raw[name] = value
+            if not str(raw.get("name", "")).strip() and not str(raw.get("id_number", "")).strip():
+                if any(not _blank(c) for c in cells) and not _is_footer(cells):
+                    plan.total_rows += 1
+                    plan.add(number, column_label("name"), _("这一行没有姓名和身份证号码。"))
+                continue
+            if not str(raw.get("id_number", "")).strip() and _is_footer(cells):
+                continue
+            plan.total_rows += 1
+            errors_before = plan.error_count
+            for name in dangerous or ():
+                plan.add(
+                    number,
+                    column_label(name),
+                    _(
+                        "内容以 = + - @ 或制表符开头，可能被当作公式执行，已拒绝：请删去开头的符号。"
+                    ),
+                )
+                raw[name] = ""
+            raw_id = raw.get("id_number")
+            id_key = pii.normalise_id_number(raw_id) if isinstance(raw_id, str) else ""
+            number_seen = seen_ids.get(id_key) if id_key else None
+            if number_seen:
+                plan.add(
+                    number,
+                    column_label("id_number"),
+                    _("与第 %(n)d 行的身份证号码重复。") % {"n": number_seen},
+                )
+            elif id_key:
+                seen_ids[id_key] = number
+            row = _normalise_row(plan, number, raw, column_label)
+            if row is None:
+                continue
+            # the compound
+            if plan.unit.kind in COMPOUND_KINDS:
+                row.compound_name = plan.unit.name
+            elif not row.compound_name:
+                plan.add(number, column_label("compound"), _("请填写所在小区。"))
+            elif row.compound_name not in by_name:
+                if new_parent is None:
+                    plan.add(
+                        number,
+                        column_label("compound"),
+                        _("找不到小区“%(name)s”：请在导入时选择它所在的社区。")
+                        % {"name": row.compound_name},
+                    )
+                else:
+                    new_compounds.setdefault(row.compound_name, number)
+            elif by_name[row.compound_name] is None:
                 plan.add(
                     number,
                     column_label("compound"),
-                    _("找不到小区“%(name)s”：请在导入时选择它所在的社区。")
-                    % {"name": row.compound_name},
+                    _("有几个小区都叫“%(name)s”：请按社区分别导入。") % {"name": row.compound_name},
                 )
-            else:
-                new_compounds.setdefault(row.compound_name, number)
-        elif by_name[row.compound_name] is None:
+            for name in row.specialties:
+                if name not in known_specialties:
+                    new_specialties.setdefault(name, number)
+            if plan.error_count != errors_before:
+                continue
+            registered.match(row, column_label)
+            if plan.error_count != errors_before:
+                continue
+            plan.valid_rows += 1
+            if committer is None:
+                plan.rows.append(row)
+            elif plan.ok:  # once a row has failed nothing more is written: it rolls back
+                committer.add(row)
+        for name, number in new_compounds.items():
+            plan.new_compounds.append(name)
             plan.add(
                 number,
                 column_label("compound"),
-                _("有几个小区都叫“%(name)s”：请按社区分别导入。") % {"name": row.compound_name},
+                _("小区“%(name)s”尚未建立，确认导入时将在%(parent)s下新建。")
+                % {"name": name, "parent": new_parent.short_name},
+                level="notice",
             )
-        for name in row.specialties:
-            if name not in known_specialties:
-                new_specialties.setdefault(name, number)
-        if plan.error_count == errors_before:
-            plan.rows.append(row)
-    _match_existing(plan, actor, column_label)
-    for name, number in new_compounds.items():
-        plan.new_compounds.append(name)
-        plan.add(
-            number,
-            column_label("compound"),
-            _("小区“%(name)s”尚未建立，确认导入时将在%(parent)s下新建。")
-            % {"name": name, "parent": new_parent.short_name},
-            level="notice",
-        )
-    for name, number in new_specialties.items():
-        plan.new_specialties.append(name)
-        plan.add(
-            number,
-            column_label("specialties"),
-            _("特长“%(name)s”不在特长列表中，确认导入时将加入。") % {"name": name},
-            level="notice",
-        )
-    if plan.total_rows == 0:
-        plan.add(0, _("文件"), _("表头下面没有党员数据。"))
-    plan.problems.sort(key=lambda p: (p.row, p.level != "error"))
+        for name, number in new_specialties.items():
+            plan.new_specialties.append(name)
+            plan.add(
+                number,
+                column_label("specialties"),
+                _("特长“%(name)s”不在特长列表中，确认导入时将加入。") % {"name": name},
+                level="notice",
+            )
+        if plan.total_rows == 0:
+            plan.add(0, _("文件"), _("表头下面没有党员数据。"))
+        plan.problems.sort(key=lambda p: (p.row, p.level != "error"))
+        if committer is not None:
+            if not plan.ok:
+                raise _Refused(plan)
+            plan.result = committer.finish()
     return plan
 
 
@@ -747,79 +794,95 @@ def _compound_name(cell) -> str:
     return re.sub(r"\s+", "", f.text(cell))
 
 
-def _match_existing(plan: Plan, actor, column_label) -> None:
-    """Rows whose ID number is already registered update that member (if the actor may)."""
-    index_of = {}
-    indexer = bulk.Indexer(ID_PURPOSE)
-    for row in plan.rows:
-        row.id_indexes = indexer.every(row.data["id_number"])
-        for index in row.id_indexes:
-            index_of[index] = row
-    if not index_of:
-        return
-    found: dict[str, tuple[int, bool]] = {}  # index → (member, removed from the register)
-    keys = list(index_of)
-    # plain SQL: the ORM spends longer compiling 900 parameters than the database answering
-    table = connection.ops.quote_name(Member._meta.db_table)
-    select = f"SELECT id, id_number_index, removed_at FROM {table} WHERE id_number_index"
-    # PostgreSQL takes the indexes as one array (a round trip per 900 would add a second
-    # on 100,000 rows); SQLite as many parameters as it allows
-    postgres = connection.vendor == "postgresql"
-    size = 20_000 if postgres else 900
-    with connection.cursor() as cursor:
-        for start in range(0, len(keys), size):
-            chunk = keys[start : start + size]
-            if postgres:
-                cursor.execute(f"{select} = ANY(%s)", [chunk])
-            else:
-                cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            for pk, index, removed_at in cursor.fetchall():
-                found[index] = (pk, removed_at is not None)
-    if not found:
-        return
-    allowed = None
-    if actor is not None:
-        allowed = set(
-            scope(
-                Member.objects.filter(pk__in=[pk for pk, _p in found.values()]),
-                actor,
-                action="member.import",
-            ).values_list("pk", flat=True)
-        )
-    refused = []
-    for index, (pk, removed) in found.items():
-        row = index_of[index]
+class _Registered:
+    """Which ID numbers of a sheet the register already holds: looked up for the whole
+    sheet before its rows are checked (during an import the writer has the connection
+    after that), by the blind index under every key."""
+
+    def __init__(self, plan: Plan, actor, data_rows, id_column: int):
+        self.plan = plan
+        indexer = bulk.Indexer(ID_PURPOSE)
+        # an accepted row's ID number is its cell normalised (fields.parse_id_number)
+        self.index_of: dict[str, str] = {}  # ID number → blind index under the current key
+        owner_of: dict[str, str] = {}  # blind index under any key → ID number
+        for _number, cells in data_rows:
+            value = cells[id_column] if id_column < len(cells) else None
+            if type(value) is not str:
+                continue
+            id_number = pii.normalise_id_number(value)
+            if id_number and id_number not in self.index_of:
+                indexes = indexer.every(id_number)
+                self.index_of[id_number] = indexes[0]
+                for index in indexes:
+                    owner_of[index] = id_number
+        self.found: dict[str, tuple[int, bool]] = {}  # ID number → (member, removed)
+        self.allowed: set[int] | None = None
+        if owner_of:
+            self._look_up(owner_of)
+        if self.found and actor is not None:
+            self.allowed = set(
+                scope(
+                    Member.objects.filter(pk__in=[pk for pk, _r in self.found.values()]),
+                    actor,
+                    action="member.import",
+                ).values_list("pk", flat=True)
+            )
+
+    def _look_up(self, owner_of: dict[str, str]) -> None:
+        keys = list(owner_of)
+        # plain SQL: the ORM spends longer compiling 900 parameters than the database answering
+        table = connection.ops.quote_name(Member._meta.db_table)
+        select = f"SELECT id, id_number_index, removed_at FROM {table} WHERE id_number_index"
+        # PostgreSQL takes the indexes as one array (a round trip per 900 would add a second
+        # on 100,000 rows); SQLite as many parameters as it allows
+        postgres = connection.vendor == "postgresql"
+        size = 20_000 if postgres else 900
+        with connection.cursor() as cursor:
+            for start in range(0, len(keys), size):
+                chunk = keys[start : start + size]
+                if postgres:
+                    cursor.execute(f"{select} = ANY(%s)", [chunk])
+                else:
+                    cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                for pk, index, removed_at in cursor.fetchall():
+                    self.found[owner_of[index]] = (pk, removed_at is not None)
+
+    def updatable(self) -> list[int]:
+        """Members of the sheet the actor may update (whether their rows pass or not)."""
+        return [
+            pk
+            for pk, removed in self.found.values()
+            if not removed and (self.allowed is None or pk in self.allowed)
+        ]
+
+    def match(self, row: Row, column_label) -> None:
+        """A valid row whose ID number is already registered updates that member, if the
+        actor may; a row for a member removed from the register, or another's, is refused."""
+        id_number = row.data["id_number"]
+        row.id_index = self.index_of[id_number]
+        hit = self.found.get(id_number)
+        if hit is None:
+            return
+        pk, removed = hit
+        label = column_label("id_number")
         if removed:
-            plan.add(
+            self.plan.add(
                 row.number,
-                column_label("id_number"),
+                label,
                 _(
                     "该身份证号码的党员已移出名册（转出、去世等），不能再导入：如其迁回，请联系管理员。"
                 ),
             )
-            refused.append(row)
-            continue
-        if allowed is not None and pk not in allowed:
-            plan.add(
+        elif self.allowed is not None and pk not in self.allowed:
+            self.plan.add(
                 row.number,
-                column_label("id_number"),
+                label,
                 _("该身份证号码已在其他社区的党员名册中登记：如需转入，请联系其所在社区办理。"),
             )
-            refused.append(row)
-            continue
-        plan.existing[row.data["id_number"]] = pk
-    if refused:
-        gone = {id(r) for r in refused}
-        plan.rows = [r for r in plan.rows if id(r) not in gone]
-    plan.updates = len(plan.existing)
-    for row in plan.rows:
-        if row.data["id_number"] in plan.existing:
-            plan.add(
-                row.number,
-                column_label("id_number"),
-                _("已在名册中，将更新该党员的信息。"),
-                level="notice",
-            )
+        else:
+            self.plan.existing[id_number] = pk
+            self.plan.updates += 1
+            self.plan.add(row.number, label, _("已在名册中，将更新该党员的信息。"), level="notice")
 
 
 # --- the commit -------------------------------------------------------------------------
@@ -829,154 +892,174 @@ class ImportRefused(Exception):
     pass
 
 
-@transaction.atomic
-def commit(plan: Plan, *, actor, progress=lambda _done, _total: None) -> dict:
-    """Write every row of a plan with no errors — or nothing at all."""
-    with bulk.write_cache(), bulk.gc_paused():
-        return _write(plan, actor=actor, progress=progress)
+class _Committer:
+    """Writes an import's rows as they pass their checks: each slice of new members, with
+    their search keys and specialties, goes to a bulk.Writer (a second thread inserting
+    it while the next slice is checked); members already registered are updated at the
+    end. Inside the import's transaction: a row with an error rolls all of it back."""
 
+    SLICE = 5000  # rows: memory stays flat however long the sheet
 
-def _write(plan: Plan, *, actor, progress) -> dict:
-    if not plan.ok:
-        raise ImportRefused(_("还有 %(n)d 处错误，整份文件都没有导入。") % {"n": plan.error_count})
-    compounds = {name: unit for name, unit in plan.compounds.items() if unit is not None}
-    for name in plan.new_compounds:
-        compounds[name] = org_services.unit_create_child(
-            actor=actor, parent=plan.unit, kind=UnitKind.COMPOUND, name=name
+    def __init__(self, plan: Plan, actor, registered: _Registered):
+        self.plan, self.actor = plan, actor
+        compounds = {name: unit for name, unit in plan.compounds.items() if unit is not None}
+        if plan.unit.kind in COMPOUND_KINDS:
+            compounds[plan.unit.name] = plan.unit
+        self.compounds = compounds
+        self.homes = {name: self._home(unit) for name, unit in compounds.items()}
+        self.specialty_ids = dict(Specialty.objects.values_list("name", "pk"))
+        self.changeable = set()
+        for column in plan.columns:
+            self.changeable.add(column)
+            self.changeable.update(UPDATED_BY.get(column, ()))
+        bulk.lock(Member)
+        self.next_id = bulk.next_id(Member)
+        self.now = bulk.db_now()
+        self.existing = {m.pk: m for m in Member.objects.filter(pk__in=registered.updatable())}
+        ids = list(self.existing)
+        for start in range(0, len(ids), 900):  # their keys (and specialties) are rewritten
+            MemberSearchKey.objects.filter(member_id__in=ids[start : start + 900]).delete()
+            if "specialties" in self.changeable:
+                Member.specialties.through.objects.filter(
+                    member_id__in=ids[start : start + 900]
+                ).delete()
+        self.encrypt_id, self.encrypt_mobile = bulk.Encryptor(ID_AAD), bulk.Encryptor(MOBILE_AAD)
+        self.mobile_index = bulk.Indexer(MOBILE_PURPOSE).current
+        adapt_date = connection.ops.adapt_datefield_value
+        self.dates: dict = {None: None}
+        self.db_date = lambda value: (
+            self.dates[value]
+            if value in self.dates
+            else self.dates.setdefault(value, adapt_date(value))
         )
-    if plan.unit.kind in COMPOUND_KINDS:
-        compounds[plan.unit.name] = plan.unit
-    for name in plan.new_specialties:
-        Specialty.objects.get_or_create(name=name)
-    specialty_ids = dict(Specialty.objects.values_list("name", "pk"))
-    orgs = {c.pk: getattr(default_party_org(c), "pk", None) for c in compounds.values()}
+        self.new_rows, self.keys, self.chosen, self.updated = [], [], [], []
+        self.pending = self.created = 0
+        # no other use of the database until it is closed (or idle: _wait_for_writer)
+        self.writer = bulk.Writer()
 
-    bulk.lock(Member)
-    next_id = bulk.next_id(Member)
-    now = bulk.db_now()
-    new_rows, keys, chosen, updated = [], [], [], []
-    existing = {m.pk: m for m in Member.objects.filter(pk__in=list(plan.existing.values()))}
-    changeable = set()
-    for column in plan.columns:
-        changeable.add(column)
-        changeable.update(UPDATED_BY.get(column, ()))
-    ids = list(existing)
-    for start in range(0, len(ids), 900):  # their keys (and specialties) are rewritten below
-        MemberSearchKey.objects.filter(member_id__in=ids[start : start + 900]).delete()
-        if "specialties" in changeable:
-            Member.specialties.through.objects.filter(
-                member_id__in=ids[start : start + 900]
-            ).delete()
-    created = 0
+    def __enter__(self):
+        self.writer.__enter__()
+        return self
 
-    def flush(writer):
-        nonlocal created, new_rows, keys, chosen
-        keys.sort(key=itemgetter(1))  # the key index is filled in order: fewer pages touched
-        writer.put(
+    def __exit__(self, kind, exc, tb):
+        self.writer.__exit__(kind, exc, tb)
+
+    @staticmethod
+    def _home(compound: Unit) -> tuple[int, int | None]:
+        return compound.pk, getattr(default_party_org(compound), "pk", None)
+
+    def _new_compound(self, name: str) -> tuple[int, int | None]:
+        self.writer.idle()  # the connection is this thread's again until the next slice
+        compound = org_services.unit_create_child(
+            actor=self.actor, parent=self.plan.unit, kind=UnitKind.COMPOUND, name=name
+        )
+        self.compounds[name] = compound
+        self.homes[name] = self._home(compound)
+        return self.homes[name]
+
+    def _new_specialty(self, name: str) -> int:
+        self.writer.idle()
+        self.specialty_ids[name] = Specialty.objects.get_or_create(name=name)[0].pk
+        return self.specialty_ids[name]
+
+    def add(self, row: Row) -> None:
+        data = row.data
+        compound_pk, org_pk = self.homes.get(row.compound_name) or self._new_compound(
+            row.compound_name
+        )
+        pk = self.plan.existing.get(data["id_number"]) if self.plan.existing else None
+        if pk is not None:
+            member = self.existing[pk]
+            for name in PLAIN_FIELDS:
+                if name in data and name in self.changeable:
+                    setattr(member, name, data[name])
+            if member.compound_id != compound_pk:
+                compound = self.compounds[row.compound_name]
+                member.unit, member.compound = compound, compound
+            if "mobile" in self.changeable:
+                member.set_mobile(data.get("mobile", ""))
+            self.updated.append(member)
+            member_id = pk
+        else:
+            member_id = self.next_id
+            self.next_id += 1
+            mobile = data.get("mobile", "")
+            db_date = self.db_date
+            self.new_rows.append(
+                (
+                    member_id,
+                    compound_pk,
+                    compound_pk,
+                    data.get("building", ""),
+                    data.get("entrance", ""),
+                    data.get("room", ""),
+                    data["name"],
+                    data["gender"],
+                    data.get("ethnicity", "汉族"),
+                    db_date(data.get("birth_date")),
+                    self.encrypt_id(data["id_number"]),
+                    row.id_index,
+                    self.encrypt_mobile(mobile) if mobile else "",
+                    self.mobile_index(mobile) if mobile else "",
+                    data.get("category", "full"),
+                    db_date(data.get("joined_on")),
+                    org_pk,
+                    data.get("work_unit", ""),
+                    data.get("work_unit_org", ""),
+                    data.get("status", "in_service"),
+                    data.get("education", ""),
+                    data.get("profession", ""),
+                    data.get("plate", ""),
+                    data.get("note", ""),
+                    False,
+                    self.now,
+                    self.now,
+                )
+            )
+        self.keys += [(member_id, k) for k in search_keys(data["name"])]
+        if row.specialties and (pk is None or "specialties" in self.changeable):
+            ids = self.specialty_ids
+            self.chosen += [
+                (member_id, ids.get(s) or self._new_specialty(s)) for s in row.specialties
+            ]
+        self.pending += 1
+        if self.pending >= self.SLICE:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.keys.sort(key=itemgetter(1))  # the key index is filled in order: fewer pages touched
+        self.writer.put(
             [
-                (Member, bulk.MEMBER_COLUMNS, new_rows),
-                (MemberSearchKey, ["member", "key"], keys),
-                (Member.specialties.through, ["member", "specialty"], chosen),
+                (Member, bulk.MEMBER_COLUMNS, self.new_rows),
+                (MemberSearchKey, ["member", "key"], self.keys),
+                (Member.specialties.through, ["member", "specialty"], self.chosen),
             ]
         )
-        created += len(new_rows)
-        new_rows, keys, chosen = [], [], []
+        self.created += len(self.new_rows)
+        self.new_rows, self.keys, self.chosen, self.pending = [], [], [], 0
 
-    encrypt_id, encrypt_mobile = bulk.Encryptor(ID_AAD), bulk.Encryptor(MOBILE_AAD)
-    mobile_index = bulk.Indexer(MOBILE_PURPOSE).current
-    id_index = bulk.Indexer(ID_PURPOSE).current
-    homes = {name: (unit.pk, orgs.get(unit.pk)) for name, unit in compounds.items()}
-    adapt_date = connection.ops.adapt_datefield_value
-    dates: dict = {None: None}
-
-    def db_date(value):
-        try:
-            return dates[value]
-        except KeyError:
-            dates[value] = adapt_date(value)
-            return dates[value]
-
-    total = len(plan.rows)
-    # a second thread inserts each slice while this one prepares the next (bulk.Writer):
-    # no other use of the database until it is closed
-    with bulk.Writer() as writer:
-        for done, row in enumerate(plan.rows, start=1):
-            data = row.data
-            compound_pk, org_pk = homes[row.compound_name]
-            pk = plan.existing.get(data["id_number"]) if plan.existing else None
-            if pk is not None:
-                member = existing[pk]
-                for name in PLAIN_FIELDS:
-                    if name in data and name in changeable:
-                        setattr(member, name, data[name])
-                if member.compound_id != compound_pk:
-                    compound = compounds[row.compound_name]
-                    member.unit, member.compound = compound, compound
-                if "mobile" in changeable:
-                    member.set_mobile(data.get("mobile", ""))
-                updated.append(member)
-                member_id = pk
-            else:
-                member_id = next_id
-                next_id += 1
-                mobile = data.get("mobile", "")
-                new_rows.append(
-                    (
-                        member_id,
-                        compound_pk,
-                        compound_pk,
-                        data.get("building", ""),
-                        data.get("entrance", ""),
-                        data.get("room", ""),
-                        data["name"],
-                        data["gender"],
-                        data.get("ethnicity", "汉族"),
-                        db_date(data.get("birth_date")),
-                        encrypt_id(data["id_number"]),
-                        row.id_indexes[0] if row.id_indexes else id_index(data["id_number"]),
-                        encrypt_mobile(mobile) if mobile else "",
-                        mobile_index(mobile) if mobile else "",
-                        data.get("category", "full"),
-                        db_date(data.get("joined_on")),
-                        org_pk,
-                        data.get("work_unit", ""),
-                        data.get("work_unit_org", ""),
-                        data.get("status", "in_service"),
-                        data.get("education", ""),
-                        data.get("profession", ""),
-                        data.get("plate", ""),
-                        data.get("note", ""),
-                        False,
-                        now,
-                        now,
-                    )
-                )
-            keys += [(member_id, k) for k in search_keys(data["name"])]
-            if row.specialties and (pk is None or "specialties" in changeable):
-                chosen += [(member_id, specialty_ids[s]) for s in row.specialties]
-            if done % 5000 == 0:
-                flush(writer)  # in slices: memory stays flat however long the sheet
-                progress(done, total)
-        flush(writer)
-    if updated:
-        Member.objects.bulk_update(
-            updated,
-            [*PLAIN_FIELDS, "unit", "compound", "mobile_enc", "mobile_index"],
-            batch_size=1000,
+    def finish(self) -> dict:
+        self._flush()
+        self.writer.close()
+        if self.updated:
+            Member.objects.bulk_update(
+                self.updated,
+                [*PLAIN_FIELDS, "unit", "compound", "mobile_enc", "mobile_index"],
+                batch_size=1000,
+            )
+        bulk.reset_sequence(Member, Member.specialties.through)
+        plan = self.plan
+        result = {
+            "created": self.created,
+            "updated": len(self.updated),
+            "compounds_created": list(plan.new_compounds),
+            "specialties_created": list(plan.new_specialties),
+        }
+        audit.record(
+            "member.import",
+            actor=self.actor,
+            unit=plan.unit,
+            actor_name="" if self.actor else "hongyan import (command line)",
+            detail={"file": plan.filename, "sha256": plan.sha256, "kind": plan.kind, **result},
         )
-    bulk.reset_sequence(Member, Member.specialties.through)
-    progress(total, total)
-    result = {
-        "created": created,
-        "updated": len(updated),
-        "compounds_created": list(plan.new_compounds),
-        "specialties_created": list(plan.new_specialties),
-    }
-    audit.record(
-        "member.import",
-        actor=actor,
-        unit=plan.unit,
-        actor_name="" if actor else "hongyan import (command line)",
-        detail={"file": plan.filename, "sha256": plan.sha256, "kind": plan.kind, **result},
-    )
-    return result
+        return result

@@ -142,29 +142,30 @@ def _check_job(batch: ImportBatch, progress: Progress) -> None:
 
 
 def _commit_job(batch: ImportBatch, progress: Progress) -> None:
-    """Check the stored sheet again (the register may have changed), then import it."""
-    plan = importer.check_file(
-        _stored_bytes(batch),
-        batch.filename,
-        actor=batch.actor,
-        unit=batch.unit,
-        progress=progress.phase("check"),
-    )
-    if not plan.ok:
-        ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.COMMITTING).update(
-            state=ImportBatch.State.CHECKED,
-            summary=plan.summary(),
-            problems=_problems(plan),
-            error=_("重新检查时发现 %(n)d 处错误，整份文件都没有导入。") % {"n": plan.error_count},
-        )
-        return
+    """Import the stored sheet: every row is checked again (the register may have
+    changed since the dry run) as it is written; any error and nothing is."""
     with transaction.atomic():
         # still ours (a sweep may have given up on it): lock it until the import is in
         if not ImportBatch.objects.select_for_update().filter(
             pk=batch.pk, state=ImportBatch.State.COMMITTING
         ):
             raise importer.ImportRefused(_("这次导入已被中止。"))
-        result = importer.commit(plan, actor=batch.actor, progress=progress.phase("commit"))
+        plan, result = importer.import_file(
+            _stored_bytes(batch),
+            batch.filename,
+            actor=batch.actor,
+            unit=batch.unit,
+            progress=progress.phase("commit"),
+        )
+        if result is None:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                state=ImportBatch.State.CHECKED,
+                summary=plan.summary(),
+                problems=_problems(plan),
+                error=_("重新检查时发现 %(n)d 处错误，整份文件都没有导入。")
+                % {"n": plan.error_count},
+            )
+            return
         ImportBatch.objects.filter(pk=batch.pk).update(
             state=ImportBatch.State.COMMITTED,
             result=result,

@@ -57,6 +57,10 @@ def check(data: bytes, name: str, unit_code=ENHE, actor=None):
     return importer.check_file(data, name, actor=actor, unit=Unit.objects.get(code=unit_code))
 
 
+def import_(data: bytes, name: str, unit_code=ENHE, actor=None):
+    return importer.import_file(data, name, actor=actor, unit=Unit.objects.get(code=unit_code))
+
+
 # --- the sample sheet as communities keep it -------------------------------------------------
 
 
@@ -76,8 +80,8 @@ def test_the_sample_register_imports_as_it_is(path, bob):
     assert by_name["梁艳荣"].data["plate"] == "pioneer"  # written in 备注
     assert by_name["单雄信"].data["status"] == "retired"
     assert by_name["梁艳荣"].specialties == ["文艺", "书法"]
-    result = importer.commit(plan, actor=bob)
-    assert result["created"] == 14
+    imported, result = import_(path.read_bytes(), path.name, actor=bob)
+    assert result["created"] == 14 and imported.summary() == plan.summary()
     assert Unit.objects.filter(parent__code=ENHE, name="恩和花园").exists()
     assert Member.objects.get(name="刘桂兰").note == "身体不便，需上门服务"
     assert Specialty.objects.filter(name="剪纸").exists()
@@ -86,10 +90,10 @@ def test_the_sample_register_imports_as_it_is(path, bob):
 
 
 def test_reimport_updates_never_duplicates(bob):
-    importer.commit(check(SAMPLE_XLSX.read_bytes(), SAMPLE_XLSX.name, actor=bob), actor=bob)
+    import_(SAMPLE_XLSX.read_bytes(), SAMPLE_XLSX.name, actor=bob)
     again = check(SAMPLE_XLS.read_bytes(), SAMPLE_XLS.name, actor=bob)
     assert again.ok and again.updates == 14
-    assert importer.commit(again, actor=bob) == {
+    assert import_(SAMPLE_XLS.read_bytes(), SAMPLE_XLS.name, actor=bob)[1] == {
         "created": 0,
         "updated": 14,
         "compounds_created": [],
@@ -104,9 +108,8 @@ def test_reimport_updates_never_duplicates(bob):
 
 def test_gb18030_csv_with_rare_characters(tree, bob):
     text = f"姓名,身份证号码,所在小区,性别\n刘䶮,{make_id(seq=111)},御景华府,男\n"
-    plan = check(text.encode("gb18030"), "名册.csv", actor=bob)
-    assert plan.ok, [str(p) for p in plan.problems]
-    importer.commit(plan, actor=bob)
+    plan, result = import_(text.encode("gb18030"), "名册.csv", actor=bob)
+    assert plan.ok and result["created"] == 1, [str(p) for p in plan.problems]
     member = Member.objects.get(name="刘䶮")
     assert member.compound == tree.compound_a
     from hongyan.members.selectors import member_list
@@ -127,9 +130,50 @@ def test_bad_row_57_imports_nothing_and_is_reported(tree, bob):
     plan = check(data, "名册.xlsx", actor=bob)
     assert not plan.ok
     assert [(p.row, p.column) for p in plan.problems if p.level == "error"] == [(57, "身份证号码")]
-    with pytest.raises(importer.ImportRefused):
-        importer.commit(plan, actor=bob)
+    imported, result = import_(data, "名册.xlsx", actor=bob)
+    assert result is None and imported.problems == plan.problems
     assert Member.objects.count() == 0
+
+
+def test_a_bad_row_after_written_slices_rolls_everything_back(tree, bob, monkeypatch):
+    """The import writes slices as rows pass: a bad row late in the sheet takes back the
+    members, keys, specialties and compounds already written."""
+    monkeypatch.setattr(importer._Committer, "SLICE", 10)
+    rows = sheet_rows(60, bad_row=57)
+    rows[20][7] = "新建小区甲"  # a compound the register does not know: created mid-way
+    rows[30][8] = "剪纸"  # and a new specialty
+    data = xlsx_bytes(rows)
+    before = (Unit.objects.count(), Specialty.objects.count(), AuditEntry.objects.count())
+    plan, result = import_(data, "名册.xlsx", actor=bob)
+    assert result is None
+    assert [(p.row, p.column) for p in plan.problems if p.level == "error"] == [(57, "身份证号码")]
+    assert Member.objects.count() == 0
+    assert Member.specialties.through.objects.count() == 0
+    assert (Unit.objects.count(), Specialty.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_new_compounds_and_specialties_between_written_slices(tree, bob, monkeypatch):
+    monkeypatch.setattr(importer._Committer, "SLICE", 10)
+    rows = sheet_rows(45)
+    for row in rows[25:]:
+        row[7] = "新建小区乙"  # first met after two slices went to the writer
+    rows[40][8] = "剪纸、法律"
+    plan, result = import_(xlsx_bytes(rows), "名册.xlsx", actor=bob)
+    assert result == {
+        "created": 45,
+        "updated": 0,
+        "compounds_created": ["新建小区乙"],
+        "specialties_created": ["剪纸"],
+    }
+    new = Unit.objects.get(parent__code=ENHE, name="新建小区乙")
+    assert Member.objects.filter(compound=new).count() == 20
+    assert Member.objects.filter(compound=tree.compound_a).count() == 25
+    assert sorted(
+        Member.objects.get(name="测试党员40").specialties.values_list("name", flat=True)
+    ) == ["剪纸", "法律"]
+    assert set(Member.objects.values_list("pk", flat=True)) == set(
+        Member.objects.filter(search_keys__key="csdy").values_list("pk", flat=True)
+    )
 
 
 def test_header_names_are_matched_leniently(tree, bob):
@@ -238,9 +282,7 @@ def test_no_header_row(tree, bob):
 def test_an_existing_member_of_another_community_is_not_overwritten(tree, bob, charlie):
     number = make_id(seq=121)
     text = f"姓名,身份证号码,所在小区\n龙一,{number},龙湾新城\n"
-    importer.commit(
-        check(text.encode(), "b.csv", unit_code="150902002001", actor=charlie), actor=charlie
-    )
+    import_(text.encode(), "b.csv", unit_code="150902002001", actor=charlie)
     plan = check(f"姓名,身份证号码,所在小区\n龙一,{number},御景华府\n".encode(), "a.csv", actor=bob)
     assert not plan.ok and "其他社区" in plan.problems[0].message
 
