@@ -30,9 +30,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-NONCE_BYTES = 12
+from .sealing import INDEX_HEX, NONCE_BYTES
+
 TAG_BYTES = 16
-INDEX_HEX = 32  # 128 bits of HMAC-SM3 are plenty for equality lookups
 
 
 class DecryptionError(Exception):

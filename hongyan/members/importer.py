@@ -635,7 +635,7 @@ def _check(
     column_items = list(columns.items())
     id_column = next(j for j, name in column_items if name == "id_number")
     registered = _Registered(plan, actor, data_rows, id_column)
-    committer = _Committer(plan, actor, registered) if write else None
+    committer = _Committer(plan, actor, registered, len(data_rows)) if write else None
     with committer or nullcontext():
         for index in range(len(data_rows)):
             number, cells = data_rows[index]
@@ -751,25 +751,21 @@ def _check(
 def _normalise_row(plan: Plan, number: int, raw: dict, column_label) -> Row | None:
     values = raw.copy()
     values.pop("in_service", None)  # read below, into the status
-    note = f.text(raw.get("note", ""))
-    if not f.text(raw.get("plate", "")) and note:
-        values["plate"], note = f.find_plate(note)
-    values["note"] = note
-    work_unit = f.text(raw.get("work_unit", ""))
-    if "退休" in work_unit and len(work_unit) <= 4:
-        work_unit = ""  # 已退休 / 退休: a status, not a work unit
-        if not raw.get("status") and not raw.get("in_service"):
-            values["status"] = "retired"
-    values["work_unit"] = work_unit
-    in_service = f.text(raw.get("in_service", ""))
-    if in_service and not f.text(raw.get("status", "")):
-        if in_service in ("是", "在职", "Y", "y"):
-            values["status"] = "in_service"
-        elif in_service in ("否", "N", "n", "不在职"):
-            retired = "退休" in f.text(raw.get("work_unit", "")) or "退休" in note
-            values["status"] = "retired" if retired else "other"
-        else:
-            plan.add(number, column_label("in_service"), _("请填写“是”或“否”。"))
+    get = raw.get
+    plate, note, work_unit, status, in_service_wrong = _remarks_and_status(
+        get("note", ""),
+        get("plate", ""),
+        get("work_unit", ""),
+        get("status", ""),
+        get("in_service", ""),
+    )
+    values["note"], values["work_unit"] = note, work_unit
+    if plate is not None:
+        values["plate"] = plate
+    if status is not None:
+        values["status"] = status
+    if in_service_wrong:
+        plan.add(number, column_label("in_service"), _("请填写“是”或“否”。"))
     if raw.get("home") not in ("", None):
         try:
             building, entrance, room = f.parse_home(raw["home"])
@@ -787,6 +783,32 @@ def _normalise_row(plan: Plan, number: int, raw: dict, column_label) -> Row | No
     specialties = cleaned.pop("specialties", [])
     compound_name = _compound_name(raw.get("compound", ""))
     return Row(number=number, data=cleaned, compound_name=compound_name, specialties=specialties)
+
+
+@lru_cache(maxsize=4096, typed=True)  # a register repeats these together, row after row
+def _remarks_and_status(note_cell, plate_cell, work_unit_cell, status_cell, in_service_cell):
+    """What the remarks, work unit and 是否在职 columns say beyond themselves: a plate
+    written in the remarks, 退休 written as the work unit, 是/否 as the status.
+    Returns (plate or None, note, work unit, status or None, whether 是否在职 is wrong)."""
+    plate = status = None
+    note = f.text(note_cell)
+    if not f.text(plate_cell) and note:
+        plate, note = f.find_plate(note)
+    work_unit = f.text(work_unit_cell)
+    if "退休" in work_unit and len(work_unit) <= 4:
+        work_unit = ""  # 已退休 / 退休: a status, not a work unit
+        if not status_cell and not in_service_cell:
+            status = "retired"
+    in_service = f.text(in_service_cell)
+    if in_service and not f.text(status_cell):
+        if in_service in ("是", "在职", "Y", "y"):
+            status = "in_service"
+        elif in_service in ("否", "N", "n", "不在职"):
+            retired = "退休" in f.text(work_unit_cell) or "退休" in note
+            status = "retired" if retired else "other"
+        else:
+            return plate, note, work_unit, status, True
+    return plate, note, work_unit, status, False
 
 
 @lru_cache(maxsize=4096, typed=True)  # typed: the cells 1 and True are equal keys
@@ -892,15 +914,18 @@ class ImportRefused(Exception):
     pass
 
 
+_SEALED_AT = [bulk.MEMBER_COLUMNS.index(c) for c in ("id_number_enc", "mobile_enc", "mobile_index")]
+
+
 class _Committer:
     """Writes an import's rows as they pass their checks: each slice of new members, with
     their search keys and specialties, goes to a bulk.Writer (a second thread inserting
     it while the next slice is checked); members already registered are updated at the
     end. Inside the import's transaction: a row with an error rolls all of it back."""
 
-    SLICE = 5000  # rows: memory stays flat however long the sheet
+    SLICE = 2000  # rows: memory stays flat however long the sheet
 
-    def __init__(self, plan: Plan, actor, registered: _Registered):
+    def __init__(self, plan: Plan, actor, registered: _Registered, rows: int):
         self.plan, self.actor = plan, actor
         compounds = {name: unit for name, unit in plan.compounds.items() if unit is not None}
         if plan.unit.kind in COMPOUND_KINDS:
@@ -913,6 +938,7 @@ class _Committer:
             self.changeable.add(column)
             self.changeable.update(UPDATED_BY.get(column, ()))
         bulk.lock(Member)
+        bulk.check_constraints_at_once()
         self.next_id = bulk.next_id(Member)
         self.now = bulk.db_now()
         self.existing = {m.pk: m for m in Member.objects.filter(pk__in=registered.updatable())}
@@ -923,8 +949,13 @@ class _Committer:
                 Member.specialties.through.objects.filter(
                     member_id__in=ids[start : start + 900]
                 ).delete()
-        self.encrypt_id, self.encrypt_mobile = bulk.Encryptor(ID_AAD), bulk.Encryptor(MOBILE_AAD)
-        self.mobile_index = bulk.Indexer(MOBILE_PURPOSE).current
+        # a slice's personal data is sealed (in a helper process, on a big sheet) while
+        # the next is checked; its rows go to the writer one slice later
+        self.sealer = bulk.row_sealer(
+            rows, id_aad=ID_AAD, mobile_aad=MOBILE_AAD, mobile_purpose=MOBILE_PURPOSE
+        )
+        self.sealing = None  # the slice handed to the sealer, waiting for its result
+        self.ids, self.mobiles = [], []
         adapt_date = connection.ops.adapt_datefield_value
         self.dates: dict = {None: None}
         self.db_date = lambda value: (
@@ -942,6 +973,7 @@ class _Committer:
         return self
 
     def __exit__(self, kind, exc, tb):
+        self.sealer.close()
         self.writer.__exit__(kind, exc, tb)
 
     @staticmethod
@@ -984,9 +1016,11 @@ class _Committer:
             member_id = self.next_id
             self.next_id += 1
             mobile = data.get("mobile", "")
+            self.ids.append(data["id_number"])
+            self.mobiles.append(mobile)
             db_date = self.db_date
             self.new_rows.append(
-                (
+                [  # the ciphertexts and the mobile's index are filled in once sealed
                     member_id,
                     compound_pk,
                     compound_pk,
@@ -997,10 +1031,10 @@ class _Committer:
                     data["gender"],
                     data.get("ethnicity", "汉族"),
                     db_date(data.get("birth_date")),
-                    self.encrypt_id(data["id_number"]),
+                    "",
                     row.id_index,
-                    self.encrypt_mobile(mobile) if mobile else "",
-                    self.mobile_index(mobile) if mobile else "",
+                    "",
+                    "",
                     data.get("category", "full"),
                     db_date(data.get("joined_on")),
                     org_pk,
@@ -1014,7 +1048,7 @@ class _Committer:
                     False,
                     self.now,
                     self.now,
-                )
+                ]
             )
         self.keys += [(member_id, k) for k in search_keys(data["name"])]
         if row.specialties and (pk is None or "specialties" in self.changeable):
@@ -1028,18 +1062,31 @@ class _Committer:
 
     def _flush(self) -> None:
         self.keys.sort(key=itemgetter(1))  # the key index is filled in order: fewer pages touched
+        submitted = self.sealer.submit(self.ids, self.mobiles) if self.new_rows else None
+        if self.sealing is not None:
+            self._write(*self.sealing)
+        self.sealing = (submitted, self.new_rows, self.keys, self.chosen)
+        self.created += len(self.new_rows)
+        self.new_rows, self.keys, self.chosen, self.ids, self.mobiles = [], [], [], [], []
+        self.pending = 0
+
+    def _write(self, submitted, new_rows, keys, chosen) -> None:
+        if new_rows:
+            id_enc, mobile_enc, mobile_index = self.sealer.collect(submitted)
+            at_id, at_mobile, at_index = _SEALED_AT
+            for row, *sealed in zip(new_rows, id_enc, mobile_enc, mobile_index, strict=True):
+                row[at_id], row[at_mobile], row[at_index] = sealed
         self.writer.put(
             [
-                (Member, bulk.MEMBER_COLUMNS, self.new_rows),
-                (MemberSearchKey, ["member", "key"], self.keys),
-                (Member.specialties.through, ["member", "specialty"], self.chosen),
+                (Member, bulk.MEMBER_COLUMNS, new_rows),
+                (MemberSearchKey, ["member", "key"], keys),
+                (Member.specialties.through, ["member", "specialty"], chosen),
             ]
         )
-        self.created += len(self.new_rows)
-        self.new_rows, self.keys, self.chosen, self.pending = [], [], [], 0
 
     def finish(self) -> dict:
         self._flush()
+        self._write(*self.sealing)
         self.writer.close()
         if self.updated:
             Member.objects.bulk_update(

@@ -99,6 +99,7 @@ _REMEMBERED = (
     ("joined_on",),
 )
 _GROUPS = tuple(tuple(p for p in PARSERS if p[0] in group) for group in _REMEMBERED)
+_GROUP_FIELDS = tuple(tuple(field for field, _parse in group) for group in _GROUPS)
 _ALWAYS = tuple(p for p in PARSERS if not any(p[0] in group for group in _REMEMBERED))
 _POSITION = {field: n for n, (field, _parse) in enumerate(PARSERS)}
 
@@ -118,8 +119,8 @@ def _run_remembered(get, out: dict, problems: list, memo: dict) -> None:
     seen_by_group = memo.get("groups")
     if seen_by_group is None:
         seen_by_group = memo["groups"] = [{} for _group in _GROUPS]
-    for group, seen in zip(_GROUPS, seen_by_group, strict=True):
-        values = tuple([get(field) for field, _parse in group])
+    for group, fields, seen in zip(_GROUPS, _GROUP_FIELDS, seen_by_group, strict=True):
+        values = tuple(map(get, fields))
         key = (values, tuple(map(type, values)))  # 1, 1.0 and True are equal, not alike
         known = seen.get(key)
         if known is None:

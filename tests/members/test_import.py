@@ -176,6 +176,26 @@ def test_new_compounds_and_specialties_between_written_slices(tree, bob, monkeyp
     )
 
 
+def test_an_import_sealed_in_the_helper_process_reads_back(tree, bob, monkeypatch):
+    """Big sheets seal ID numbers and mobiles in a helper process: what lands in the
+    register opens, masks and is found exactly as from the form."""
+    from hongyan.core import sealing
+    from hongyan.members.selectors import member_list
+
+    monkeypatch.setattr(sealing, "HELPER_FROM_ROWS", 0)
+    monkeypatch.setattr(sealing.os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(importer._Committer, "SLICE", 7)
+    rows = sheet_rows(30)
+    rows[3][5] = ""  # a member without a mobile
+    plan, result = import_(xlsx_bytes(rows), "名册.xlsx", actor=bob)
+    assert result["created"] == 30, [str(p) for p in plan.problems]
+    for i, row in enumerate(rows):
+        member = Member.objects.get(name=f"测试党员{i}")
+        assert member.id_number == row[4] and member.mobile == row[5]
+    assert list(member_list(bob, q=rows[17][4])) == [Member.objects.get(name="测试党员17")]
+    assert list(member_list(bob, q=rows[18][5])) == [Member.objects.get(name="测试党员18")]
+
+
 def test_header_names_are_matched_leniently(tree, bob):
     headers = ["名字", "公民身份号码（18位）", "手机号码*", "居住小区", "学历", "党员身份", "专长"]
     row = ["赵敏", make_id(seq=114), "13912345678", "御景华府", "硕士", "预备", "法律/医疗"]
