@@ -799,10 +799,10 @@ def need_rates(
     code: str,
     period: Query[Period],
 ):
-    date_from, date_to = period.date_from, period.date_to
+    """Without `to`, up to today; without `from`, the 365 days before `to`. A period
+    ending after today, starting after it ends, or longer than three years → 422."""
     unit = unit_get(request.user, code, action="need.rates")
-    if date_from and date_to and date_from > date_to:
-        raise DomainError("invalid", _("开始日期不能晚于结束日期。"), 422, "from")
+    date_from, date_to = selectors.rates_period_check(period.date_from, period.date_to)
     rates = selectors.need_rates(unit, date_from, date_to)
     rates["unit"] = {"code": unit.code, "name": unit.name}
     return rates

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hongyan.core.errors import DomainError
 from hongyan.core.scope import can, visible_paths
 from hongyan.orgs.models import Unit, UnitKind
 
@@ -252,6 +253,38 @@ def _bounds(date_from: date | None, date_to: date | None):
 
 def _ratio(n: int, d: int) -> float | None:
     return round(n / d, 4) if d else None
+
+
+RATES_MAX_YEARS = 3
+RATES_RECENT_DAYS = 365  # the period when only `to`, or nothing, is given
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return date(day.year + years, 3, 1)
+
+
+def rates_period_check(
+    date_from: date | None = None, date_to: date | None = None, *, today: date | None = None
+) -> tuple[date, date]:
+    """The one rule for a rates period, used by the page's picker and the API alike.
+
+    `to` defaults to today and `from` to 365 days before `to` (local dates). A period
+    must end today at the latest, start no later than it ends, and be at most three
+    years long: `to` before the same day three years after `from`. Returns (from, to),
+    or raises DomainError 422 naming the problem and the field."""
+    today = today or timezone.localdate()
+    date_to = date_to or today
+    date_from = date_from or date_to - timedelta(days=RATES_RECENT_DAYS)
+    if date_to > today:
+        raise DomainError("invalid", _("结束日期不能晚于今天。"), 422, "to")
+    if date_from > date_to:
+        raise DomainError("invalid", _("开始日期不能晚于结束日期。"), 422, "from")
+    if date_to >= _years_after(date_from, RATES_MAX_YEARS):
+        raise DomainError("invalid", _("时间段最长三年，请缩短后再查看。"), 422, "from")
+    return date_from, date_to
 
 
 def need_rates(unit: Unit, date_from: date | None = None, date_to: date | None = None) -> dict:

@@ -716,7 +716,6 @@ RATES_PRESETS = {
     "year": gettext_lazy("本年"),
     "last_year": gettext_lazy("去年"),
 }
-RATES_MAX_YEARS = 3
 
 
 @dataclass(frozen=True)
@@ -725,13 +724,6 @@ class RatesPeriod:
     date_to: date
     preset: str = ""  # "" when the dates were given
     error: str = ""  # why the asked-for period was not used (the default one was)
-
-
-def _years_after(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return date(day.year + years, 3, 1)
 
 
 def _preset_window(preset: str, today: date) -> tuple[date, date]:
@@ -743,7 +735,7 @@ def _preset_window(preset: str, today: date) -> tuple[date, date]:
         return date(today.year, 1, 1), today
     if preset == "last_year":
         return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    return today - timedelta(days=365), today  # as recent_window()
+    return today - timedelta(days=selectors.RATES_RECENT_DAYS), today  # as recent_window()
 
 
 def rates_period(params, today: date | None = None) -> RatesPeriod:
@@ -770,15 +762,10 @@ def rates_period(params, today: date | None = None) -> RatesPeriod:
         date_from = date_to = None
     if (raw_from and date_from is None) or date_to is None:
         return default(_("日期格式不对，请按“年-月-日”填写，例如 2026-01-01。"))
-    if date_from is None:
-        date_from = date_to - timedelta(days=365)
-    if date_to > today:
-        return default(_("结束日期不能晚于今天。"))
-    if date_from > date_to:
-        return default(_("开始日期不能晚于结束日期。"))
-    if date_to >= _years_after(date_from, RATES_MAX_YEARS):
-        return default(_("时间段最长三年，请缩短后再查看。"))
-    return RatesPeriod(date_from, date_to)
+    try:  # the rule the API uses too (selectors.rates_period_check)
+        return RatesPeriod(*selectors.rates_period_check(date_from, date_to, today=today))
+    except DomainError as exc:
+        return default(exc.message)
 
 
 def _photo_response(need, photo_id):
