@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 NONCE_BYTES = 12
 INDEX_HEX = 32  # 128 bits of HMAC-SM3 are plenty for equality lookups
-HELPER_FROM_ROWS = 20_000  # below this a helper's start (≈ 0.2 s) costs more than it saves
 _FIELD, _RECORD = "\t", "\x1e"  # validated ID numbers, mobiles and base64 hold neither
 
 
@@ -155,10 +154,11 @@ class HelperSealer:
         self._reader.join()
 
 
-def row_sealer(rows: int, kid: str, key: bytes, **fields):
-    """A HelperSealer for a big job on a machine with a spare core, else a RowSealer."""
+def row_sealer(big: bool, kid: str, key: bytes, **fields):
+    """A HelperSealer for a big job on a machine with a spare core, else a RowSealer
+    (a helper's start, ≈ 0.2 s of a core, costs a small job more than it saves)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if rows >= HELPER_FROM_ROWS and (cores or 1) > 1:
+    if big and (cores or 1) > 1:
         return HelperSealer(kid, key, **fields)
     return RowSealer(kid, key, **fields)
 

@@ -303,11 +303,11 @@ class Encryptor(sealing.Encryptor):
         super().__init__(key.kid, key.key, aad)
 
 
-def row_sealer(rows: int, *, id_aad: str, mobile_aad: str, mobile_purpose: str):
+def row_sealer(big: bool, *, id_aad: str, mobile_aad: str, mobile_purpose: str):
     """Seals an import's ID numbers and mobiles slice by slice (sealing.row_sealer)."""
     key = pii.current_key()
     return sealing.row_sealer(
-        rows,
+        big,
         key.kid,
         key.key,
         id_aad=id_aad,

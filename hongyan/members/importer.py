@@ -65,6 +65,7 @@ MAX_ROWS = _env_int("HONGYAN_IMPORT_MAX_ROWS", 200_000)
 MAX_UNZIPPED = 20 * MAX_BYTES  # a real .xlsx compresses 5–10×
 MAX_RATIO = 200
 MAX_REPORTED = 2000  # problems kept per import (the count is always exact)
+HELPER_FROM_BYTES = 1024 * 1024  # ≈ 10,000 rows: from here an import seals in a helper process
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "名字", "党员姓名", "姓 名"),
@@ -590,17 +591,26 @@ def import_file(
     written while the next is checked (one transaction). All or nothing: when any row
     has an error, whatever was written is rolled back and (plan, None) comes back with
     the report; otherwise (plan, result)."""
+    # started first, while this process is small: starting a process copies its page
+    # tables (a moment's double of its memory, as the kernel counts it)
+    sealer = bulk.row_sealer(
+        len(data) >= HELPER_FROM_BYTES,
+        id_aad=ID_AAD,
+        mobile_aad=MOBILE_AAD,
+        mobile_purpose=MOBILE_PURPOSE,
+    )
     try:
         with transaction.atomic(), bulk.write_cache(), bulk.gc_paused():
-            plan = _check(data, filename, actor=actor, unit=unit, progress=progress, write=True)
+            plan = _check(data, filename, actor=actor, unit=unit, progress=progress, sealer=sealer)
     except _Refused as refused:
         return refused.plan, None
+    finally:
+        sealer.close()
     return plan, plan.result
 
 
-def _check(
-    data: bytes, filename: str, *, actor, unit: Unit | None, progress, write: bool = False
-) -> Plan:
+def _check(data: bytes, filename: str, *, actor, unit: Unit | None, progress, sealer=None) -> Plan:
+    """The dry run; with a `sealer` (import_file), the import as well."""
     kind = sniff(data, filename)
     plan = Plan(filename=filename, sha256=hashlib.sha256(data).hexdigest(), kind=kind, unit=unit)
     rows, formulas = read_rows(data, kind)
@@ -635,7 +645,7 @@ def _check(
     column_items = list(columns.items())
     id_column = next(j for j, name in column_items if name == "id_number")
     registered = _Registered(plan, actor, data_rows, id_column)
-    committer = _Committer(plan, actor, registered, len(data_rows)) if write else None
+    committer = _Committer(plan, actor, registered, sealer) if sealer is not None else None
     with committer or nullcontext():
         for index in range(len(data_rows)):
             number, cells = data_rows[index]
@@ -925,7 +935,7 @@ class _Committer:
 
     SLICE = 2000  # rows: memory stays flat however long the sheet
 
-    def __init__(self, plan: Plan, actor, registered: _Registered, rows: int):
+    def __init__(self, plan: Plan, actor, registered: _Registered, sealer):
         self.plan, self.actor = plan, actor
         compounds = {name: unit for name, unit in plan.compounds.items() if unit is not None}
         if plan.unit.kind in COMPOUND_KINDS:
@@ -951,9 +961,7 @@ class _Committer:
                 ).delete()
         # a slice's personal data is sealed (in a helper process, on a big sheet) while
         # the next is checked; its rows go to the writer one slice later
-        self.sealer = bulk.row_sealer(
-            rows, id_aad=ID_AAD, mobile_aad=MOBILE_AAD, mobile_purpose=MOBILE_PURPOSE
-        )
+        self.sealer = sealer
         self.sealing = None  # the slice handed to the sealer, waiting for its result
         self.ids, self.mobiles = [], []
         adapt_date = connection.ops.adapt_datefield_value
@@ -973,7 +981,6 @@ class _Committer:
         return self
 
     def __exit__(self, kind, exc, tb):
-        self.sealer.close()
         self.writer.__exit__(kind, exc, tb)
 
     @staticmethod

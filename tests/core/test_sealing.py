@@ -14,9 +14,10 @@ FIELDS = {"id_aad": "a", "mobile_aad": "b", "mobile_index_key": b"\1" * 32}
 
 
 def sealer(helper: bool, monkeypatch):
-    monkeypatch.setattr(sealing, "HELPER_FROM_ROWS", 0 if helper else 10**9)
     monkeypatch.setattr(sealing.os, "sched_getaffinity", lambda _pid: {0, 1})
-    return bulk.row_sealer(100, id_aad=ID_AAD, mobile_aad=MOBILE_AAD, mobile_purpose=MOBILE_PURPOSE)
+    return bulk.row_sealer(
+        helper, id_aad=ID_AAD, mobile_aad=MOBILE_AAD, mobile_purpose=MOBILE_PURPOSE
+    )
 
 
 @pytest.mark.parametrize("helper", [False, True], ids=["here", "helper"])
@@ -61,10 +62,10 @@ def test_a_helper_that_dies_is_an_error(monkeypatch):
 
 def test_small_jobs_and_single_cores_seal_here(monkeypatch):
     monkeypatch.setattr(sealing.os, "sched_getaffinity", lambda _pid: {0})
-    assert isinstance(sealing.row_sealer(10**6, "k", b"\0" * 16, **FIELDS), sealing.RowSealer)
+    assert isinstance(sealing.row_sealer(True, "k", b"\0" * 16, **FIELDS), sealing.RowSealer)
     monkeypatch.setattr(sealing.os, "sched_getaffinity", lambda _pid: {0, 1})
-    assert isinstance(sealing.row_sealer(10, "k", b"\0" * 16, **FIELDS), sealing.RowSealer)
-    big = sealing.row_sealer(sealing.HELPER_FROM_ROWS, "k", b"\0" * 16, **FIELDS)
+    assert isinstance(sealing.row_sealer(False, "k", b"\0" * 16, **FIELDS), sealing.RowSealer)
+    big = sealing.row_sealer(True, "k", b"\0" * 16, **FIELDS)
     try:
         assert isinstance(big, sealing.HelperSealer)
     finally:

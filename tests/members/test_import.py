@@ -182,7 +182,7 @@ def test_an_import_sealed_in_the_helper_process_reads_back(tree, bob, monkeypatc
     from hongyan.core import sealing
     from hongyan.members.selectors import member_list
 
-    monkeypatch.setattr(sealing, "HELPER_FROM_ROWS", 0)
+    monkeypatch.setattr(importer, "HELPER_FROM_BYTES", 0)
     monkeypatch.setattr(sealing.os, "sched_getaffinity", lambda _pid: {0, 1})
     monkeypatch.setattr(importer._Committer, "SLICE", 7)
     rows = sheet_rows(30)
