@@ -223,7 +223,11 @@ class Member(models.Model):
     )
     profession = models.CharField(_("职业"), max_length=60, blank=True)
     specialties = models.ManyToManyField(
-        Specialty, blank=True, related_name="members", verbose_name=_("特长")
+        Specialty,
+        through="MemberSpecialty",
+        blank=True,
+        related_name="members",
+        verbose_name=_("特长"),
     )
     plate = models.CharField(_("户牌"), max_length=10, choices=Plate.choices, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
@@ -332,6 +336,27 @@ class MemberSearchKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class MemberSpecialty(models.Model):
+    """One of a member's specialties (the link table of `Member.specialties`).
+
+    A big import writes 100,000 of these at once, so the table carries as few
+    structures as serve it: the primary key (member, specialty) is the uniqueness and,
+    by its leading column, serves lookups by member; one index on `specialty` serves
+    lookups by specialty. No surrogate id, so no sequence. Both database foreign keys
+    stay: unlike the search keys, these rows are not rebuilt from the member.
+
+    The table is `members_memberspecialty`, not the automatic table's name: migration
+    0010 creates it beside the old one, copies the links over and drops the old one
+    (the same name would need a rename afterwards, and index names that clash)."""
+
+    pk = models.CompositePrimaryKey("member", "specialty")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, db_index=False)
+    specialty = models.ForeignKey(Specialty, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return f"{self.member_id}: {self.specialty_id}"
 
 
 class ImportBatch(models.Model):
