@@ -13,6 +13,7 @@ No Django here: the helper imports only this module and `cryptography`
 import base64
 import contextlib
 import json
+import logging
 import os
 import queue
 import subprocess
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 NONCE_BYTES = 12
 INDEX_HEX = 32  # 128 bits of HMAC-SM3 are plenty for equality lookups
+logger = logging.getLogger(__name__)
 _FIELD, _RECORD = "\t", "\x1e"  # validated ID numbers, mobiles and base64 hold neither
 
 
@@ -159,7 +161,10 @@ def row_sealer(big: bool, kid: str, key: bytes, **fields):
     (a helper's start, ≈ 0.2 s of a core, costs a small job more than it saves)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if big and (cores or 1) > 1:
-        return HelperSealer(kid, key, **fields)
+        try:
+            return HelperSealer(kid, key, **fields)
+        except OSError:  # no process to be had (a limit, no memory): seal here, slower
+            logger.warning("sealing helper could not start; sealing in this process")
     return RowSealer(kid, key, **fields)
 
 

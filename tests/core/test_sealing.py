@@ -70,3 +70,15 @@ def test_small_jobs_and_single_cores_seal_here(monkeypatch):
         assert isinstance(big, sealing.HelperSealer)
     finally:
         big.close()
+
+
+def test_a_helper_that_cannot_start_leaves_the_sealing_here(monkeypatch):
+    def no_process(*_args, **_kwargs):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(sealing.os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(sealing.subprocess, "Popen", no_process)
+    rows = sealing.row_sealer(True, "k", b"\0" * 16, **FIELDS)
+    assert isinstance(rows, sealing.RowSealer)
+    id_enc, _mobile, _index = rows.collect(rows.submit(IDS[:1], MOBILES[:1]))
+    assert id_enc[0].startswith("k$")
