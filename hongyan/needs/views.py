@@ -4,7 +4,7 @@ without an account, the follow link, rating). Thin: access → form → service 
 a service's refusal (409 with the reason, 422 naming a field) comes back on the form."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -703,11 +703,6 @@ def need_step(request, pk, step):
     return render(request, "needs/detail.html", context, status=status)
 
 
-def recent_window(days: int = 365):
-    today = timezone.localdate()
-    return today - timedelta(days=days), today
-
-
 # The rates panel's periods, each ending today at the latest (local dates).
 RATES_PRESETS = {
     "recent": gettext_lazy("近期"),
@@ -735,7 +730,7 @@ def _preset_window(preset: str, today: date) -> tuple[date, date]:
         return date(today.year, 1, 1), today
     if preset == "last_year":
         return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    return today - timedelta(days=selectors.RATES_RECENT_DAYS), today  # as recent_window()
+    return selectors.rates_period_check(today=today)  # the recent window, as the API's default
 
 
 def rates_period(params, today: date | None = None) -> RatesPeriod:
